@@ -6,6 +6,10 @@ grammar Mhr;
 
 file : statement* EOF ;
 
+// One top-level statement: the parser splits a file into statements first (compiler/parse/parser.cpp) so a
+// syntax error never cascades into the next statement.
+singleStatement : statement EOF ;
+
 // Entry point for `--set KEY=VALUE` overrides and sweep values given on the command line.
 overrideValue : value EOF ;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -86,6 +87,11 @@ std::string closestMatch(std::string_view word, const std::vector<std::string>& 
 
 std::string formatNumber(double value) {
   char buf[64];
+  // Whole numbers below a million read best as integers: 100, not 1e2.
+  if (std::fabs(value) < 1e6 && value == std::floor(value)) {
+    std::snprintf(buf, sizeof buf, "%.0f", value);
+    return buf;
+  }
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(buf, sizeof buf, "%.*g", precision, value);
     if (std::strtod(buf, nullptr) == value) break;

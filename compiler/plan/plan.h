@@ -70,7 +70,7 @@ struct TrainConfig {
   bool deterministic = true;           // CPU runs are bit-reproducible
   bool cudnnBenchmark = true;
   bool syncBatchNorm = false;          // data-parallel: sync BN statistics across ranks
-  std::string valSplit;                // split evaluated after each epoch ("" = none)
+  std::string valSplit;                // "DATASET.SPLIT" evaluated after each epoch ("" = none)
   int64_t workers = 2;                 // data loader threads
   int64_t maxStepsPerEpoch = 0;        // 0 = whole split
 };
@@ -78,6 +78,7 @@ struct TrainConfig {
 struct EvalConfig {
   std::vector<std::string> metrics = {"auc"}; // auc, accuracy, sensitivity, specificity, loss
   double threshold = 0.5;                    // operating point for sensitivity/specificity/accuracy
+  bool thresholdAtEer = false;               // `threshold: eer`: use the equal-error point instead
   int64_t bootstrap = 1000;                  // resamples for the AUC confidence interval (0 = off)
   double ciLevel = 0.95;
   int64_t camSamples = 0;                    // Grad-CAM overlays for this many samples

@@ -26,12 +26,13 @@ public:
   };
 
   enum {
-    RuleFile = 0, RuleOverrideValue = 1, RuleStatement = 2, RuleExperimentStmt = 3, 
-    RuleSeedStmt = 4, RulePreservationStmt = 5, RuleIncludeStmt = 6, RuleDatasetStmt = 7, 
-    RuleNetworkStmt = 8, RuleTrainStmt = 9, RuleEvaluateStmt = 10, RuleSweepStmt = 11, 
-    RuleBlock = 12, RuleAttribute = 13, RuleMorphBlock = 14, RuleMorphStmt = 15, 
-    RuleWidenTarget = 16, RuleValue = 17, RuleTerm = 18, RuleNumber = 19, 
-    RuleList = 20, RuleCall = 21, RuleArgument = 22, RulePath = 23, RuleName = 24
+    RuleFile = 0, RuleSingleStatement = 1, RuleOverrideValue = 2, RuleStatement = 3, 
+    RuleExperimentStmt = 4, RuleSeedStmt = 5, RulePreservationStmt = 6, 
+    RuleIncludeStmt = 7, RuleDatasetStmt = 8, RuleNetworkStmt = 9, RuleTrainStmt = 10, 
+    RuleEvaluateStmt = 11, RuleSweepStmt = 12, RuleBlock = 13, RuleAttribute = 14, 
+    RuleMorphBlock = 15, RuleMorphStmt = 16, RuleWidenTarget = 17, RuleValue = 18, 
+    RuleTerm = 19, RuleNumber = 20, RuleList = 21, RuleCall = 22, RuleArgument = 23, 
+    RulePath = 24, RuleName = 25
   };
 
   MhrParser(antlr4::TokenStream *input);
@@ -45,6 +46,7 @@ public:
 
 
   class FileContext;
+  class SingleStatementContext;
   class OverrideValueContext;
   class StatementContext;
   class ExperimentStmtContext;
@@ -82,6 +84,18 @@ public:
   };
 
   FileContext* file();
+
+  class  SingleStatementContext : public antlr4::ParserRuleContext {
+  public:
+    SingleStatementContext(antlr4::ParserRuleContext *parent, size_t invokingState);
+    virtual size_t getRuleIndex() const override;
+    StatementContext *statement();
+    antlr4::tree::TerminalNode *EOF();
+
+   
+  };
+
+  SingleStatementContext* singleStatement();
 
   class  OverrideValueContext : public antlr4::ParserRuleContext {
   public:

@@ -1,0 +1,269 @@
+#include "compiler/lower/lower_config.h"
+
+#include "support/assert.h"
+
+#include <map>
+
+namespace mhr::lower {
+
+plan::Value toPlanValue(const ast::Value& v) {
+  switch (v.kind) {
+  case ast::Value::Kind::Int: return plan::Value::ofInt(v.intValue);
+  case ast::Value::Kind::Float: return plan::Value::ofFloat(v.floatValue);
+  case ast::Value::Kind::Quantity: return plan::Value::ofQuantity(v.floatValue, v.text);
+  case ast::Value::Kind::String: return plan::Value::ofString(v.text);
+  case ast::Value::Kind::Bool: return plan::Value::ofBool(v.boolValue);
+  case ast::Value::Kind::Size: return plan::Value::ofSize(v.h, v.w);
+  case ast::Value::Kind::Path: return plan::Value::ofSymbol(v.path.str());
+  case ast::Value::Kind::List: {
+    std::vector<plan::Value> items;
+    for (const auto& i : v.items) items.push_back(toPlanValue(i));
+    return plan::Value::ofList(std::move(items));
+  }
+  case ast::Value::Kind::Sequence: {
+    std::vector<plan::Value> items;
+    for (const auto& i : v.items) items.push_back(toPlanValue(i));
+    return plan::Value::ofCall("sequence", std::move(items), {});
+  }
+  case ast::Value::Kind::Call: {
+    std::vector<plan::Value> positional;
+    std::vector<std::pair<std::string, plan::Value>> named;
+    for (const auto& a : v.args) {
+      if (a.name) named.emplace_back(a.name->text, toPlanValue(a.value));
+      else positional.push_back(toPlanValue(a.value));
+    }
+    return plan::Value::ofCall(v.callee.text, std::move(positional), std::move(named));
+  }
+  }
+  MHR_UNREACHABLE("unknown value kind");
+}
+
+std::string locationOf(const diag::SourceRange& range, const diag::SourceManager& sources) {
+  if (!range.valid()) return "";
+  const auto& f = sources.file(range.file);
+  auto lc = f.lineColumn(range.begin);
+  return f.path + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column);
+}
+
+plan::DatasetConfig lowerDataset(const ast::DatasetStmt& stmt, const diag::SourceManager& sources) {
+  plan::DatasetConfig d;
+  d.name = stmt.name.text;
+  d.constructor = toPlanValue(stmt.constructor);
+  if (stmt.block)
+    for (const auto& a : stmt.block->attrs) d.options.emplace_back(a.key.str(), toPlanValue(a.value));
+  d.location = locationOf(stmt.range, sources);
+  return d;
+}
+
+namespace {
+
+const ast::Value* attr(const ast::StageStmt& s, const char* name) {
+  if (!s.block) return nullptr;
+  const ast::Attribute* a = s.block->find(name);
+  return a ? &a->value : nullptr;
+}
+
+double number(const ast::Value& call, const char* arg, double fallback) {
+  const ast::Argument* a = call.namedArg(arg);
+  return a ? a->value.number() : fallback;
+}
+
+// The i-th positional argument, or the named one.
+const ast::Value* argument(const ast::Value& call, size_t position, const char* name) {
+  size_t k = 0;
+  for (const auto& a : call.args) {
+    if (!a.name && k++ == position) return &a.value;
+    if (a.name && a.name->text == name) return &a.value;
+  }
+  return nullptr;
+}
+
+std::vector<double> numbers(const ast::Value& list) {
+  std::vector<double> out;
+  for (const auto& i : list.items) out.push_back(i.number());
+  return out;
+}
+
+int64_t bytesOf(const ast::Value& q) {
+  static const std::map<std::string, double> unit = {
+      {"GiB", 1073741824.0}, {"MiB", 1048576.0}, {"GB", 1e9}, {"MB", 1e6}};
+  auto it = unit.find(q.text);
+  return it == unit.end() ? 0 : static_cast<int64_t>(q.floatValue * it->second);
+}
+
+plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
+  plan::TrainConfig t;
+  if (auto* v = attr(s, "epochs")) t.epochs = v->intValue;
+  if (auto* v = attr(s, "batch")) t.batch = v->intValue;
+  if (auto* v = attr(s, "optimizer")) {
+    auto& o = t.optimizer;
+    o.kind = v->calleeName();
+    o.lr = number(*v, "lr", o.lr);
+    o.momentum = number(*v, "momentum", 0.0);
+    if (auto* n = v->namedArg("nesterov")) o.nesterov = n->value.boolValue;
+    o.weightDecay = number(*v, "weight_decay", o.kind == "adamw" ? 0.01 : 0.0);
+    if (auto* b = v->namedArg("betas")) {
+      o.beta1 = b->value.items.at(0).number();
+      o.beta2 = b->value.items.at(1).number();
+    }
+    o.eps = number(*v, "eps", o.eps);
+  }
+  if (auto* v = attr(s, "schedule")) {
+    auto& sc = t.schedule;
+    sc.kind = v->calleeName();
+    if (v->kind == ast::Value::Kind::Call) {
+      sc.warmupEpochs = number(*v, "warmup", 0.0);
+      sc.stepEvery = static_cast<int64_t>(number(*v, "every", 1.0));
+      sc.gamma = number(*v, "gamma", 0.1);
+      sc.minLr = number(*v, "min_lr", 0.0);
+      sc.maxLr = number(*v, "max_lr", 0.0);
+      sc.pctStart = number(*v, "pct_start", 0.3);
+    }
+  }
+  if (auto* v = attr(s, "precision")) t.precision = v->calleeName();
+  if (auto* v = attr(s, "checkpointing")) t.checkpointing = v->calleeName();
+  if (auto* v = attr(s, "memory_budget")) t.memoryBudgetBytes = bytesOf(*v);
+  if (auto* v = attr(s, "augment")) {
+    // Augmentations reach the data layer in one canonical shape: positional arguments as written.
+    for (const auto& item : v->items) {
+      plan::Value p = toPlanValue(item);
+      if (p.kind == plan::Value::Kind::Symbol) p = plan::Value::ofCall(p.text, {}, {});
+      t.augment.push_back(p);
+    }
+  }
+  if (auto* v = attr(s, "accumulate")) t.accumulate = v->intValue;
+  if (auto* v = attr(s, "clip_grad")) t.clipGrad = v->number();
+  if (auto* v = attr(s, "loss")) {
+    t.loss.kind = v->calleeName();
+    if (v->kind == ast::Value::Kind::Call) {
+      if (auto* w = v->namedArg("class_weights")) t.loss.classWeights = numbers(w->value);
+      if (auto* w = v->namedArg("pos_weight")) t.loss.posWeight = numbers(w->value);
+      t.loss.labelSmoothing = number(*v, "label_smoothing", 0.0);
+    }
+  }
+  if (auto* v = attr(s, "freeze"))
+    for (const auto& p : v->items) t.freeze.push_back(p.path.str());
+  if (auto* v = attr(s, "lr_groups"))
+    for (const auto& g : v->items) {
+      const ast::Value* path = argument(g, 0, "path");
+      const ast::Value* mult = argument(g, 1, "mult");
+      if (path && mult) t.lrGroups.push_back(plan::LrGroup{path->path.str(), mult->number()});
+    }
+  if (auto* v = attr(s, "channels_last")) t.channelsLast = v->boolValue;
+  if (auto* v = attr(s, "deterministic")) t.deterministic = v->boolValue;
+  if (auto* v = attr(s, "cudnn_benchmark")) t.cudnnBenchmark = v->boolValue;
+  if (auto* v = attr(s, "sync_bn")) t.syncBatchNorm = v->boolValue;
+  if (auto* v = attr(s, "val")) t.valSplit = v->path.str();
+  if (auto* v = attr(s, "workers")) t.workers = v->intValue;
+  if (auto* v = attr(s, "steps_per_epoch")) t.maxStepsPerEpoch = v->intValue;
+  return t;
+}
+
+plan::EvalConfig lowerEval(const ast::StageStmt& s) {
+  plan::EvalConfig e;
+  if (auto* v = attr(s, "metrics")) {
+    e.metrics.clear();
+    for (const auto& m : v->items) e.metrics.push_back(m.path.str());
+  }
+  if (auto* v = attr(s, "threshold")) {
+    if (v->kind == ast::Value::Kind::Path) e.thresholdAtEer = true;
+    else e.threshold = v->number();
+  }
+  if (auto* v = attr(s, "bootstrap")) e.bootstrap = v->intValue;
+  if (auto* v = attr(s, "ci")) e.ciLevel = v->number();
+  if (auto* v = attr(s, "cam")) e.camSamples = v->intValue;
+  if (auto* v = attr(s, "batch")) e.batch = v->intValue;
+  if (auto* v = attr(s, "tta")) e.tta = v->boolValue;
+  return e;
+}
+
+} // namespace
+
+plan::Stage lowerStage(const ast::StageStmt& stmt, const std::string& key, const diag::SourceManager& sources) {
+  plan::Stage st;
+  st.kind = stmt.kind == ast::Stmt::Kind::Train ? plan::Stage::Kind::Train : plan::Stage::Kind::Evaluate;
+  st.key = key;
+  st.network = stmt.network.text;
+  st.dataset = stmt.split.segments.at(0);
+  st.split = stmt.split.segments.at(1);
+  st.resolution = plan::Size{stmt.resolution.h, stmt.resolution.w};
+  if (st.kind == plan::Stage::Kind::Train) st.train = lowerTrain(stmt);
+  else st.eval = lowerEval(stmt);
+  st.location = locationOf(stmt.range, sources);
+  return st;
+}
+
+plan::SweepConfig lowerSweep(const ast::SweepStmt& stmt, int64_t experimentSeed) {
+  plan::SweepConfig s;
+  s.mode = "grid";
+  s.seed = experimentSeed;
+  for (const auto& a : stmt.block.attrs) {
+    if (a.key.str() == "mode") {
+      s.mode = a.value.calleeName();
+      if (a.value.kind == ast::Value::Kind::Call) {
+        s.count = static_cast<int64_t>(number(a.value, "count", 0));
+        s.seed = static_cast<int64_t>(number(a.value, "seed", static_cast<double>(experimentSeed)));
+      }
+      continue;
+    }
+    std::vector<plan::Value> values;
+    for (const auto& v : a.value.items) values.push_back(toPlanValue(v));
+    s.axes.emplace_back(a.key.str(), std::move(values));
+  }
+  return s;
+}
+
+std::vector<std::string> stageKeys(const sema::Symbols& symbols) {
+  std::map<std::string, int> total, seen;
+  auto base = [](const ast::StageStmt* s) {
+    return std::string(s->kind == ast::Stmt::Kind::Train ? "train." : "evaluate.") + s->network.text;
+  };
+  for (const auto* s : symbols.stages) ++total[base(s)];
+  std::vector<std::string> keys;
+  for (const auto* s : symbols.stages) {
+    std::string b = base(s);
+    int n = ++seen[b];
+    keys.push_back(total[b] > 1 ? b + "." + std::to_string(n) : b);
+  }
+  return keys;
+}
+
+plan::Attrs flattenParams(const plan::ExperimentPlan& p) {
+  plan::Attrs out;
+  auto add = [&](std::string key, plan::Value v) { out.emplace_back(std::move(key), std::move(v)); };
+  add("seed", plan::Value::ofInt(p.seed));
+  add("preservation", plan::Value::ofSymbol(p.preservation));
+  for (const auto& d : p.datasets) {
+    add("dataset." + d.name + ".constructor", plan::Value::ofSymbol(d.constructor.text));
+    for (const auto& [k, v] : d.constructor.named) add("dataset." + d.name + "." + k, v);
+    for (const auto& [k, v] : d.options) add("dataset." + d.name + "." + k, v);
+  }
+  for (const auto& st : p.stages) {
+    const std::string k = st.key + ".";
+    add(k + "at", plan::Value::ofSize(st.resolution.h, st.resolution.w));
+    add(k + "on", plan::Value::ofSymbol(st.dataset + "." + st.split));
+    if (st.kind == plan::Stage::Kind::Train) {
+      const auto& t = st.train;
+      add(k + "epochs", plan::Value::ofInt(t.epochs));
+      add(k + "batch", plan::Value::ofInt(t.batch));
+      add(k + "optimizer", plan::Value::ofSymbol(t.optimizer.kind));
+      add(k + "optimizer.lr", plan::Value::ofFloat(t.optimizer.lr));
+      add(k + "optimizer.weight_decay", plan::Value::ofFloat(t.optimizer.weightDecay));
+      if (t.optimizer.kind == "sgd") add(k + "optimizer.momentum", plan::Value::ofFloat(t.optimizer.momentum));
+      add(k + "schedule", plan::Value::ofSymbol(t.schedule.kind));
+      add(k + "precision", plan::Value::ofSymbol(t.precision));
+      add(k + "checkpointing", plan::Value::ofSymbol(t.checkpointing));
+      add(k + "accumulate", plan::Value::ofInt(t.accumulate));
+      std::vector<plan::Value> aug = t.augment;
+      add(k + "augment", plan::Value::ofList(aug));
+    } else {
+      std::vector<plan::Value> metrics;
+      for (const auto& m : st.eval.metrics) metrics.push_back(plan::Value::ofSymbol(m));
+      add(k + "metrics", plan::Value::ofList(metrics));
+      add(k + "threshold", st.eval.thresholdAtEer ? plan::Value::ofSymbol("eer") : plan::Value::ofFloat(st.eval.threshold));
+    }
+  }
+  return out;
+}
+
+} // namespace mhr::lower

@@ -1,0 +1,311 @@
+#include "compiler/sema/checker.h"
+
+#include "compiler/sema/overrides.h"
+#include "compiler/sema/schema.h"
+#include "support/strings.h"
+
+#include <map>
+#include <set>
+
+namespace mhr::sema {
+
+const ast::DatasetStmt* Symbols::dataset(const std::string& name) const {
+  for (const auto* d : datasets)
+    if (d->name.text == name) return d;
+  return nullptr;
+}
+
+const ast::NetworkStmt* Symbols::network(const std::string& name) const {
+  for (const auto* n : networks)
+    if (n->name.text == name) return n;
+  return nullptr;
+}
+
+namespace {
+
+class Checker {
+public:
+  Checker(const Program& program, const std::vector<std::string>& stdlib, diag::DiagnosticEngine& diags)
+      : program_(program), stdlib_(stdlib), diags_(diags) {}
+
+  Symbols run() {
+    checkOrder();
+    for (const ast::Stmt* s : program_.statements) statement(*s);
+    if (!symbols_.experiment && !program_.statements.empty() && !sawExperiment_) {
+      diag::SourceRange r = program_.statements.front()->range;
+      diags_.error("E0101", diag::SourceRange{r.file, 0, 0}, "missing 'experiment \"NAME\"' statement")
+          .note("every spec starts with the experiment's name, e.g. experiment \"synthetic-mammo/morphhr\"");
+    }
+    if (program_.statements.empty() && program_.mainFile != diag::kNoFile)
+      diags_.error("E0101", diag::SourceRange{program_.mainFile, 0, 0}, "this file has no statements")
+          .note("every spec starts with the experiment's name, e.g. experiment \"synthetic-mammo/morphhr\"");
+    warnUnused();
+    return symbols_;
+  }
+
+private:
+  // The experiment statement comes first in the main file; included files hold shared declarations only.
+  void checkOrder() {
+    for (size_t i = 0; i < program_.statements.size(); ++i) {
+      const ast::Stmt* s = program_.statements[i];
+      if (s->kind != ast::Stmt::Kind::Experiment) continue;
+      sawExperiment_ = true;
+      if (s->range.file != program_.mainFile) {
+        diags_.error("E0102", s->keywordRange, "an included file cannot name the experiment")
+            .note("keep 'experiment' in the main file; included files hold shared declarations");
+        continue;
+      }
+      if (symbols_.experiment) {
+        diags_.error("E0103", s->keywordRange, "the experiment is named twice")
+            .note(symbols_.experiment->range, "first named here");
+        continue;
+      }
+      symbols_.experiment = &ast::as<ast::ExperimentStmt>(*s);
+      if (i != 0) {
+        diags_.error("E0102", s->keywordRange, "'experiment' must be the first statement")
+            .note(program_.statements[0]->range, "this statement comes before it");
+      }
+    }
+  }
+
+  void define(const ast::Name& name, const ast::Stmt* stmt) {
+    auto it = defined_.find(name.text);
+    if (it != defined_.end()) {
+      diags_.error("E0104", name.range, "'" + name.text + "' is already defined")
+          .note(it->second->range, "first defined here");
+      return;
+    }
+    defined_[name.text] = stmt;
+  }
+
+  std::vector<std::string> namesOf(ast::Stmt::Kind kind) const {
+    std::vector<std::string> out;
+    for (const auto& [n, s] : defined_)
+      if (s->kind == kind) out.push_back(n);
+    return out;
+  }
+
+  // A network name used in a stage or as a morph parent.
+  const ast::NetworkStmt* useNetwork(const ast::Name& name, const char* role) {
+    auto it = defined_.find(name.text);
+    if (it == defined_.end()) {
+      auto b = diags_.error("E0105", name.range, "no network named '" + name.text + "' is defined before this " + role);
+      std::string guess = support::closestMatch(name.text, namesOf(ast::Stmt::Kind::Network));
+      if (!guess.empty()) b.note("did you mean '" + guess + "'?");
+      else if (laterDefined(name.text, ast::Stmt::Kind::Network))
+        b.note("'" + name.text + "' is defined later in the file; statements run top to bottom");
+      return nullptr;
+    }
+    if (it->second->kind != ast::Stmt::Kind::Network) {
+      diags_.error(role == std::string("morph") ? "E0106" : "E0109", name.range,
+                   "'" + name.text + "' is a data set, not a network")
+          .note(it->second->range, "defined here");
+      return nullptr;
+    }
+    used_.insert(name.text);
+    return &ast::as<ast::NetworkStmt>(*it->second);
+  }
+
+  bool laterDefined(const std::string& name, ast::Stmt::Kind kind) const {
+    for (const ast::Stmt* s : program_.statements) {
+      if (s->kind != kind) continue;
+      if (kind == ast::Stmt::Kind::Network && ast::as<ast::NetworkStmt>(*s).name.text == name) return true;
+      if (kind == ast::Stmt::Kind::Dataset && ast::as<ast::DatasetStmt>(*s).name.text == name) return true;
+    }
+    return false;
+  }
+
+  // DATASET.SPLIT
+  void useSplit(const ast::Path& path, const char* what) {
+    if (path.segments.size() != 2) {
+      diags_.error("E0107", path.range, std::string(what) + " must name a data set split such as mammo.train, found '" +
+                                            path.str() + "'")
+          .note("splits: train, val, test");
+      return;
+    }
+    const std::string& name = path.segments[0];
+    auto it = defined_.find(name);
+    if (it == defined_.end()) {
+      auto b = diags_.error("E0105", path.segmentRange(0), "no data set named '" + name + "' is defined before this");
+      std::string guess = support::closestMatch(name, namesOf(ast::Stmt::Kind::Dataset));
+      if (!guess.empty()) b.note("did you mean '" + guess + "'?");
+      else if (laterDefined(name, ast::Stmt::Kind::Dataset))
+        b.note("'" + name + "' is defined later in the file; statements run top to bottom");
+    } else if (it->second->kind != ast::Stmt::Kind::Dataset) {
+      diags_.error("E0108", path.segmentRange(0), "'" + name + "' is a network, not a data set")
+          .note(it->second->range, "defined here");
+    } else {
+      used_.insert(name);
+    }
+    const std::string& split = path.segments[1];
+    bool known = false;
+    for (const auto& s : splitNames()) known |= s == split;
+    if (!known) {
+      auto b = diags_.error("E0107", path.segmentRange(1), "unknown split '" + split + "'");
+      std::string guess = support::closestMatch(split, splitNames());
+      if (!guess.empty()) b.note("did you mean '" + guess + "'?");
+      else b.note("splits: train, val, test");
+    }
+  }
+
+  void statement(const ast::Stmt& s) {
+    switch (s.kind) {
+    case ast::Stmt::Kind::Experiment: {
+      const auto& e = ast::as<ast::ExperimentStmt>(s);
+      if (support::trim(e.name.text).empty())
+        diags_.error("E0204", e.name.range, "the experiment name must not be empty");
+      break;
+    }
+    case ast::Stmt::Kind::Seed: {
+      const auto& seed = ast::as<ast::SeedStmt>(s);
+      if (symbols_.seed) {
+        diags_.error("E0103", s.keywordRange, "the seed is set twice").note(symbols_.seed->range, "first set here");
+        break;
+      }
+      symbols_.seed = &seed;
+      if (seed.seed.overflow || seed.seed.intValue < 0)
+        diags_.error("E0204", seed.seed.range, "seed must be an integer between 0 and 2^63-1");
+      break;
+    }
+    case ast::Stmt::Kind::Preservation: {
+      const auto& p = ast::as<ast::PreservationStmt>(s);
+      if (symbols_.preservation) {
+        diags_.error("E0103", s.keywordRange, "preservation is set twice")
+            .note(symbols_.preservation->range, "first set here");
+        break;
+      }
+      symbols_.preservation = &p;
+      static const std::vector<std::string> levels = {"exact", "eval", "approximate"};
+      bool ok = false;
+      for (const auto& l : levels) ok |= l == p.level.text;
+      if (!ok) {
+        auto b = diags_.error("E0206", p.level.range, "unknown preservation level '" + p.level.text + "'");
+        std::string guess = support::closestMatch(p.level.text, levels);
+        b.note(guess.empty() ? "levels: exact, eval, approximate" : "did you mean '" + guess + "'?");
+      }
+      break;
+    }
+    case ast::Stmt::Kind::Include: break; // expanded by loadProgram
+    case ast::Stmt::Kind::Dataset: dataset(ast::as<ast::DatasetStmt>(s)); break;
+    case ast::Stmt::Kind::Network: network(ast::as<ast::NetworkStmt>(s)); break;
+    case ast::Stmt::Kind::Train:
+    case ast::Stmt::Kind::Evaluate: stage(ast::as<ast::StageStmt>(s)); break;
+    case ast::Stmt::Kind::Sweep: sweep(ast::as<ast::SweepStmt>(s)); break;
+    }
+  }
+
+  void dataset(const ast::DatasetStmt& d) {
+    define(d.name, &d);
+    symbols_.datasets.push_back(&d);
+    std::vector<std::string> names;
+    const CallSchema* schema = nullptr;
+    for (const auto& c : datasetConstructors()) {
+      names.push_back(c.name);
+      if (c.name == d.constructor.callee.text) schema = &c;
+    }
+    if (!schema) {
+      auto b = diags_.error("E0110", d.constructor.callee.range,
+                            "unknown data set constructor '" + d.constructor.callee.text + "'");
+      std::string guess = support::closestMatch(d.constructor.callee.text, names);
+      b.note(guess.empty() ? "constructors: " + support::join(names, ", ") : "did you mean '" + guess + "'?");
+    } else {
+      checkCall(d.constructor, *schema, diags_);
+    }
+    checkBlock(d.block ? &*d.block : nullptr, datasetOptions(), d.range, diags_);
+  }
+
+  void network(const ast::NetworkStmt& n) {
+    if (n.isMorph) {
+      useNetwork(n.parent, "morph");
+      if (n.parent.text == n.name.text)
+        diags_.error("E0104", n.name.range, "a morph needs a new name: '" + n.name.text + "' is its own parent");
+    }
+    define(n.name, &n);
+    symbols_.networks.push_back(&n);
+    if (n.isMorph) {
+      if (n.morphs.empty())
+        diags_.warning("W0003", n.morphBlockRange, "empty morph block: '" + n.name.text + "' is a copy of '" +
+                                                       n.parent.text + "'");
+      return; // morph statements are checked against the parent's IR (compiler/verify)
+    }
+    const std::string& builder = n.constructor.callee.text;
+    bool known = false;
+    for (const auto& s : stdlib_) known |= s == builder;
+    if (!known) {
+      auto b = diags_.error("E0111", n.constructor.callee.range, "unknown network '" + builder + "'");
+      std::string guess = support::closestMatch(builder, stdlib_);
+      b.note(guess.empty() ? "the standard library has: " + support::join(stdlib_, ", ")
+                           : "did you mean '" + guess + "'?");
+    }
+    CallSchema schema{builder, networkOptions(), 0, ""};
+    checkCall(n.constructor, schema, diags_);
+    checkBlock(n.block ? &*n.block : nullptr, networkBlock(), n.range, diags_);
+  }
+
+  void stage(const ast::StageStmt& st) {
+    const bool train = st.kind == ast::Stmt::Kind::Train;
+    symbols_.stages.push_back(&st);
+    if (const ast::NetworkStmt* net = useNetwork(st.network, train ? "train stage" : "evaluate stage"))
+      (train ? trained_ : evaluated_).insert(net->name.text);
+    useSplit(st.split, train ? "a train stage" : "an evaluate stage");
+    checkValue(st.resolution, *sizeType(), "the resolution", diags_);
+    checkBlock(st.block ? &*st.block : nullptr, train ? trainBlock() : evaluateBlock(), st.range, diags_);
+    if (!train && st.split.segments.size() == 2 && st.split.segments[1] == "train")
+      diags_.warning("W0004", st.split.range, "evaluating on the training split measures fit, not generalisation");
+    if (train && st.block)
+      if (const ast::Attribute* val = st.block->find("val"))
+        if (val->value.kind == ast::Value::Kind::Path) useSplit(val->value.path, "'val'");
+  }
+
+  void sweep(const ast::SweepStmt& s) {
+    if (symbols_.sweep) {
+      diags_.error("E0103", s.keywordRange, "only one sweep block per spec").note(symbols_.sweep->range, "first here");
+      return;
+    }
+    symbols_.sweep = &s;
+    if (s.block.attrs.empty()) diags_.error("E0203", s.block.range, "a sweep needs at least one key: [values]");
+    for (const auto& a : s.block.attrs) {
+      std::string key = a.key.str();
+      if (key == "mode") {
+        static const TypeRef mode = callType({{"grid", {}, 0, "every combination"},
+                                              {"random",
+                                               {Param{"count", intType(1.0, 1e6), true, "", ""},
+                                                Param{"seed", intType(0.0), false, "the experiment seed", ""}},
+                                               0,
+                                               "count combinations drawn at random"}});
+        checkValue(a.value, *mode, "the sweep mode", diags_);
+        continue;
+      }
+      checkOverrideKey(program_, key, a.key.range, diags_);
+      if (a.value.kind != ast::Value::Kind::List || a.value.items.empty())
+        diags_.error("E0202", a.value.range, "sweep values must be a non-empty list, e.g. [1e-3, 1e-4]");
+    }
+  }
+
+  void warnUnused() {
+    for (const auto* d : symbols_.datasets)
+      if (!used_.count(d->name.text))
+        diags_.warning("W0001", d->name.range, "data set '" + d->name.text + "' is never used");
+    for (const auto* n : symbols_.networks) {
+      const std::string& name = n->name.text;
+      if (!used_.count(name) && !trained_.count(name) && !evaluated_.count(name))
+        diags_.warning("W0001", n->name.range, "network '" + name + "' is never trained, evaluated or morphed");
+    }
+  }
+
+  const Program& program_;
+  const std::vector<std::string>& stdlib_;
+  diag::DiagnosticEngine& diags_;
+  Symbols symbols_;
+  std::map<std::string, const ast::Stmt*> defined_;
+  std::set<std::string> used_, trained_, evaluated_;
+  bool sawExperiment_ = false;
+};
+
+} // namespace
+
+Symbols check(const Program& program, const std::vector<std::string>& stdlibNetworks, diag::DiagnosticEngine& diags) {
+  return Checker(program, stdlibNetworks, diags).run();
+}
+
+} // namespace mhr::sema
