@@ -1,0 +1,416 @@
+#include "data/dataset.h"
+
+#include "data/decode.h"
+#include "data/loaders.h"
+#include "support/assert.h"
+#include "support/error.h"
+#include "support/strings.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <sys/stat.h>
+
+namespace mhr::data {
+
+using plan::Value;
+
+const char* splitName(SplitId split) {
+  switch (split) {
+  case SplitId::Train:
+    return "train";
+  case SplitId::Val:
+    return "val";
+  case SplitId::Test:
+    return "test";
+  }
+  return "?";
+}
+
+SplitId parseSplit(const std::string& name) {
+  if (name == "train") return SplitId::Train;
+  if (name == "val") return SplitId::Val;
+  if (name == "test") return SplitId::Test;
+  std::string m = support::closestMatch(name, {"train", "val", "test"});
+  throw UserError("unknown split '" + name + "'" + (m.empty() ? "" : " (did you mean '" + m + "'?)") +
+                  "; splits are train, val and test");
+}
+
+const std::vector<std::string>& mammographyClasses() {
+  static const std::vector<std::string> classes = {"benign", "malignant"};
+  return classes;
+}
+
+// ---------------------------------------------------------------- Dataset
+
+Dataset::Dataset(Parts parts)
+    : name_(std::move(parts.name)), constructor_(std::move(parts.constructor)),
+      where_(std::move(parts.where)), classes_(std::move(parts.classes)), multiLabel_(parts.multiLabel),
+      samples_(std::move(parts.samples)), options_(std::move(parts.options)),
+      skipped_(std::move(parts.skipped)), mammo_(std::move(parts.mammo)), cxr_(std::move(parts.cxr)),
+      warn_(std::move(parts.warn)) {}
+
+std::vector<size_t> Dataset::indices(SplitId split) const {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < samples_.size(); ++i)
+    if (samples_[i].split == split) out.push_back(i);
+  return out;
+}
+
+RawImage Dataset::load(size_t i) const {
+  MHR_ASSERT(i < samples_.size(), "Dataset::load: index out of range");
+  const Sample& s = samples_[i];
+  if (s.generated >= 0) {
+    if (mammo_) return mammo_->render(s.generated);
+    MHR_ASSERT(cxr_ != nullptr, "generated sample without a generator");
+    return cxr_->render(s.generated);
+  }
+  return decodeImage(s.path);
+}
+
+std::string Dataset::fingerprint(size_t i) const {
+  const Sample& s = samples_[i];
+  if (s.generated >= 0) {
+    if (mammo_) {
+      const MammoParams& p = mammo_->params();
+      return fmt::format("synthetic_mammo-v1:{}:{}x{}:{}:{:.17g}:{}:{:.17g},{:.17g},{:.17g}#{}", p.count,
+                         p.height, p.width, p.lesion, p.malignant, p.seed, p.split[0], p.split[1], p.split[2],
+                         s.generated);
+    }
+    const CxrParams& p = cxr_->params();
+    return fmt::format("synthetic_cxr-v1:{}:{}x{}:{}:{:.17g},{:.17g},{:.17g}#{}", p.count, p.height, p.width,
+                       p.seed, p.split[0], p.split[1], p.split[2], s.generated);
+  }
+  return fmt::format("file:{}:{}:{}", s.path, s.fileSize, s.mtimeNs);
+}
+
+void Dataset::warn(const std::string& message) const {
+  if (warn_)
+    warn_(message);
+  else
+    std::cerr << "mhr: warning: " << message << "\n";
+}
+
+// ---------------------------------------------------------------- argument reading
+
+namespace detail {
+
+ArgReader::ArgReader(const Value& call, std::string where) : call_(call), where_(std::move(where)) {}
+
+void ArgReader::fail(const std::string& message) const {
+  throw UserError(where_ + ": " + message);
+}
+
+const Value* ArgReader::get(const std::string& name) {
+  used_.push_back(name);
+  return call_.arg(name);
+}
+
+std::optional<int64_t> ArgReader::integer(const std::string& name) {
+  const Value* v = get(name);
+  if (!v) return std::nullopt;
+  if (v->kind != Value::Kind::Int) fail(fmt::format("{}: expected an integer, got {}", name, v->str()));
+  return v->integer;
+}
+
+std::optional<double> ArgReader::number(const std::string& name) {
+  const Value* v = get(name);
+  if (!v) return std::nullopt;
+  if (!v->isNumber()) fail(fmt::format("{}: expected a number, got {}", name, v->str()));
+  return v->asDouble();
+}
+
+std::optional<std::string> ArgReader::string(const std::string& name) {
+  const Value* v = get(name);
+  if (!v) return std::nullopt;
+  if (v->kind != Value::Kind::String) fail(fmt::format("{}: expected a string, got {}", name, v->str()));
+  return v->text;
+}
+
+std::optional<std::string> ArgReader::symbol(const std::string& name) {
+  const Value* v = get(name);
+  if (!v) return std::nullopt;
+  if (v->kind != Value::Kind::Symbol && v->kind != Value::Kind::String)
+    fail(fmt::format("{}: expected a name, got {}", name, v->str()));
+  return v->text;
+}
+
+std::optional<bool> ArgReader::boolean(const std::string& name) {
+  const Value* v = get(name);
+  if (!v) return std::nullopt;
+  if (v->kind != Value::Kind::Bool) fail(fmt::format("{}: expected true or false, got {}", name, v->str()));
+  return v->boolean;
+}
+
+std::optional<plan::Size> ArgReader::size(const std::string& name) {
+  const Value* v = get(name);
+  if (!v) return std::nullopt;
+  if (v->kind != Value::Kind::Size)
+    fail(fmt::format("{}: expected a size such as 512x416, got {}", name, v->str()));
+  return v->size;
+}
+
+std::optional<std::vector<std::string>> ArgReader::names(const std::string& name) {
+  const Value* v = get(name);
+  if (!v) return std::nullopt;
+  if (v->kind != Value::Kind::List)
+    fail(fmt::format("{}: expected a list such as [a, b], got {}", name, v->str()));
+  std::vector<std::string> out;
+  for (const Value& item : v->items) {
+    if (item.kind != Value::Kind::Symbol && item.kind != Value::Kind::String)
+      fail(fmt::format("{}: expected names in the list, got {}", name, item.str()));
+    out.push_back(item.text);
+  }
+  return out;
+}
+
+std::optional<std::vector<double>> ArgReader::numbers(const std::string& name) {
+  const Value* v = get(name);
+  if (!v) return std::nullopt;
+  if (v->kind != Value::Kind::List)
+    fail(fmt::format("{}: expected a list of numbers, got {}", name, v->str()));
+  std::vector<double> out;
+  for (const Value& item : v->items) {
+    if (!item.isNumber()) fail(fmt::format("{}: expected numbers in the list, got {}", name, item.str()));
+    out.push_back(item.asDouble());
+  }
+  return out;
+}
+
+double ArgReader::fraction(const std::string& name, double fallback, bool allowZero) {
+  double f = number(name).value_or(fallback);
+  if (!(f < 1.0 && (allowZero ? f >= 0.0 : f > 0.0)))
+    fail(fmt::format("{}: {} is outside {}", name, f, allowZero ? "[0, 1)" : "(0, 1)"));
+  return f;
+}
+
+void ArgReader::finish() {
+  if (call_.kind == Value::Kind::Call && !call_.items.empty())
+    fail(fmt::format("{}: arguments must be named, as in {}(root: \"...\")", call_.callee(), call_.callee()));
+  if (call_.kind != Value::Kind::Call) return;
+  for (const auto& [k, v] : call_.named)
+    if (std::find(used_.begin(), used_.end(), k) == used_.end()) {
+      std::string m = support::closestMatch(k, used_);
+      fail(fmt::format("{}: unknown argument '{}'{}; arguments are {}", call_.callee(), k,
+                       m.empty() ? "" : " (did you mean '" + m + "'?)", support::join(used_, ", ")));
+    }
+}
+
+// ---------------------------------------------------------------- files and splits
+
+std::string resolvePath(const std::string& base, const std::string& path) {
+  if (path.empty() || base.empty() || path.front() == '/') return path;
+  return (std::filesystem::path(base) / path).string();
+}
+
+bool fingerprintFile(Sample& sample) {
+  struct stat st;
+  if (::stat(sample.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  sample.fileSize = int64_t(st.st_size);
+  sample.mtimeNs = int64_t(st.st_mtim.tv_sec) * 1'000'000'000LL + int64_t(st.st_mtim.tv_nsec);
+  return true;
+}
+
+void requireFiles(std::vector<Sample>& samples, bool skip,
+                  const std::function<void(const std::string&)>& warn, std::vector<std::string>& skipped) {
+  std::vector<std::string> missing;
+  std::vector<Sample> kept;
+  kept.reserve(samples.size());
+  for (Sample& s : samples) {
+    if (fingerprintFile(s)) {
+      kept.push_back(std::move(s));
+      continue;
+    }
+    std::string msg =
+        fmt::format("{}: image file '{}' does not exist or is not a regular file", s.origin, s.path);
+    missing.push_back(msg);
+    if (skip) {
+      warn(msg + "; left out (on_error: skip)");
+      skipped.push_back(s.path);
+    }
+  }
+  if (!missing.empty() && !skip) {
+    std::string text = missing.front();
+    for (size_t i = 1; i < missing.size() && i < 5; ++i) text += "\n  " + missing[i];
+    if (missing.size() > 5) text += fmt::format("\n  ... {} missing files in all", missing.size());
+    throw UserError(text + "\n  (set `on_error: skip` in the data set's options to leave missing files out)");
+  }
+  if (skip && !missing.empty())
+    warn(fmt::format("{} image file(s) missing and left out (on_error: skip)", missing.size()));
+  samples = std::move(kept);
+}
+
+void requirePatientsDisjoint(const std::vector<Sample>& samples) {
+  std::map<std::string, const Sample*> first;
+  for (const Sample& s : samples) {
+    auto [it, inserted] = first.emplace(s.patient, &s);
+    if (!inserted && it->second->split != s.split)
+      throw UserError(fmt::format(
+          "{}: patient '{}' is in the {} split here and in the {} split at {}; a patient's "
+          "images must all be in one split",
+          s.origin, s.patient, splitName(s.split), splitName(it->second->split), it->second->origin));
+  }
+}
+
+namespace {
+void splitTrainGroups(std::vector<Sample>& samples, double valFraction, double testFraction, uint64_t seed,
+                      bool multiLabel) {
+  std::map<std::string, int> stratum; // sorted by patient id: independent of row order
+  for (const Sample& s : samples) {
+    if (s.split != SplitId::Train) continue;
+    int st = multiLabel ? 0 : int(std::max<int64_t>(0, s.label));
+    auto [it, inserted] = stratum.emplace(s.patient, st);
+    if (!inserted) it->second = std::max(it->second, st);
+  }
+  std::vector<std::string> patients;
+  std::vector<int> strata;
+  for (const auto& [p, st] : stratum) {
+    patients.push_back(p);
+    strata.push_back(st);
+  }
+  std::vector<SplitId> assigned = splitGroups(strata, valFraction, testFraction, seed);
+  std::map<std::string, SplitId> byPatient;
+  for (size_t i = 0; i < patients.size(); ++i) byPatient[patients[i]] = assigned[i];
+  for (Sample& s : samples)
+    if (s.split == SplitId::Train) s.split = byPatient[s.patient];
+}
+} // namespace
+
+void carveValidation(std::vector<Sample>& samples, double fraction, uint64_t seed, bool multiLabel) {
+  splitTrainGroups(samples, fraction, 0.0, seed, multiLabel);
+}
+
+void assignSplits(std::vector<Sample>& samples, double valFraction, double testFraction, uint64_t seed,
+                  bool multiLabel) {
+  for (Sample& s : samples) s.split = SplitId::Train;
+  splitTrainGroups(samples, valFraction, testFraction, seed, multiLabel);
+}
+
+} // namespace detail
+
+// ---------------------------------------------------------------- synthetic constructors and dispatch
+
+namespace {
+
+std::array<double, 3> splitArg(detail::ArgReader& args) {
+  std::array<double, 3> split = {0.7, 0.1, 0.2};
+  if (auto v = args.numbers("split")) {
+    if (v->size() != 3) args.fail("split: expected [train, val, test] fractions, e.g. [0.7, 0.1, 0.2]");
+    split = {(*v)[0], (*v)[1], (*v)[2]};
+  }
+  return split;
+}
+
+void openSyntheticMammo(detail::ArgReader& args, uint64_t seed, Dataset::Parts& parts) {
+  MammoParams p;
+  p.count = args.integer("count").value_or(240);
+  if (auto s = args.size("size")) p.height = s->h, p.width = s->w;
+  p.lesion = args.symbol("lesion").value_or("mixed");
+  if (p.lesion != "calcification" && p.lesion != "mass" && p.lesion != "mixed") {
+    std::string m = support::closestMatch(p.lesion, {"calcification", "mass", "mixed"});
+    args.fail("lesion: expected calcification, mass or mixed, got '" + p.lesion + "'" +
+              (m.empty() ? "" : " (did you mean '" + m + "'?)"));
+  }
+  p.malignant = args.number("malignant").value_or(0.5);
+  p.seed = uint64_t(args.integer("seed").value_or(int64_t(seed)));
+  p.split = splitArg(args);
+  args.finish();
+  std::shared_ptr<SyntheticMammo> gen;
+  try {
+    gen = std::make_shared<SyntheticMammo>(p);
+  } catch (const UserError& e) {
+    args.fail(e.what());
+  }
+  parts.classes = mammographyClasses();
+  for (const MammoCase& c : gen->cases()) {
+    Sample s;
+    s.id = fmt::format("synthetic_mammo/{:05d}", c.index);
+    s.patient = fmt::format("P_{:05d}", c.patient + 1);
+    s.generated = c.index;
+    s.label = c.malignant ? 1 : 0;
+    s.split = c.split;
+    s.origin = fmt::format("{} #{}", parts.where, c.index);
+    parts.samples.push_back(std::move(s));
+  }
+  parts.mammo = gen;
+}
+
+void openSyntheticCxr(detail::ArgReader& args, uint64_t seed, Dataset::Parts& parts) {
+  CxrParams p;
+  p.count = args.integer("count").value_or(200);
+  if (auto s = args.size("size")) p.height = s->h, p.width = s->w;
+  p.seed = uint64_t(args.integer("seed").value_or(int64_t(seed)));
+  p.split = splitArg(args);
+  args.finish();
+  std::shared_ptr<SyntheticCxr> gen;
+  try {
+    gen = std::make_shared<SyntheticCxr>(p);
+  } catch (const UserError& e) {
+    args.fail(e.what());
+  }
+  parts.classes = chestXray14Labels();
+  parts.multiLabel = true;
+  for (const CxrCase& c : gen->cases()) {
+    Sample s;
+    s.id = c.imageName();
+    s.patient = std::to_string(c.patient);
+    s.generated = c.index;
+    s.positives = c.findings;
+    s.split = c.split;
+    s.origin = fmt::format("{} #{}", parts.where, c.index);
+    parts.samples.push_back(std::move(s));
+  }
+  parts.cxr = gen;
+}
+
+const std::vector<std::string> kConstructors = {"synthetic_mammo", "synthetic_cxr", "cbis_ddsm",
+                                                "chestxray14", "manifest"};
+
+} // namespace
+
+Dataset openDataset(const plan::DatasetConfig& config, int64_t experimentSeed, const OpenOptions& open) {
+  std::string where =
+      (config.location.empty() ? std::string() : config.location + ": ") + "dataset '" + config.name + "'";
+  const Value& ctor = config.constructor;
+  if (ctor.kind != Value::Kind::Call && ctor.kind != Value::Kind::Symbol)
+    throw UserError(where + ": expected a constructor call such as synthetic_mammo(count: 240)");
+  Dataset::Parts parts;
+  parts.name = config.name;
+  parts.constructor = ctor.callee();
+  parts.where = where;
+  parts.options = parseDatasetOptions(config.options, where);
+  parts.warn = open.warn;
+  if (!parts.warn) parts.warn = [](const std::string& m) { std::cerr << "mhr: warning: " << m << "\n"; };
+  detail::ArgReader args(ctor, where);
+  uint64_t seed = uint64_t(experimentSeed);
+  const std::string& name = ctor.callee();
+  if (name == "synthetic_mammo")
+    openSyntheticMammo(args, seed, parts);
+  else if (name == "synthetic_cxr")
+    openSyntheticCxr(args, seed, parts);
+  else if (name == "cbis_ddsm")
+    detail::openCbisDdsm(args, seed, open, parts);
+  else if (name == "chestxray14")
+    detail::openChestXray14(args, seed, open, parts);
+  else if (name == "manifest")
+    detail::openManifest(args, seed, open, parts);
+  else {
+    std::string m = support::closestMatch(name, kConstructors);
+    throw UserError(where + ": unknown data set constructor '" + name + "'" +
+                    (m.empty() ? "" : " (did you mean '" + m + "'?)") + "; constructors are " +
+                    support::join(kConstructors, ", "));
+  }
+  // Every split the stages may name must exist; an empty one is legal only if nobody uses it, which the
+  // runtime checks when it asks for the split.
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < parts.samples.size(); ++i) {
+    auto [it, inserted] = seen.emplace(parts.samples[i].id, i);
+    MHR_ASSERT(inserted, "duplicate sample id after loading: the loader should have reported it");
+  }
+  return Dataset(std::move(parts));
+}
+
+} // namespace mhr::data

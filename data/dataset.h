@@ -1,0 +1,112 @@
+// data/dataset.h — an opened data set: what `dataset NAME = CONSTRUCTOR(args) { options }` denotes at run
+// time. In: the plan's DatasetConfig (constructor call as the user wrote it, defaults not filled) and the
+// experiment seed. Out: the classes, whether the task is multi-label, every sample with its label, patient
+// and split, and a way to get each sample's pixels (decode the file, or render the synthetic case).
+//
+// Constructors (docs/data.md has every argument and quirk):
+//   synthetic_mammo(count, size, lesion, malignant, seed, split)   in memory, 2 classes
+//   synthetic_cxr(count, size, seed, split)                         in memory, 14 labels
+//   cbis_ddsm(root, abnormality, val_fraction, seed)                the four official description CSVs
+//   chestxray14(root, labels, val_fraction, seed)                   Data_Entry_2017.csv + official lists
+//   manifest(csv, root, image, label, patient, split, classes, multi_label, separator, val_fraction,
+//            test_fraction, seed)                                   any folder of images with a CSV
+// Structural errors (wrong headers, duplicate ids, a patient in two splits, unknown labels) always stop with
+// a UserError naming the file and line. Missing image files stop too, unless `on_error: skip`, which leaves
+// them out with a warning naming each file and a count.
+#pragma once
+
+#include "compiler/plan/plan.h"
+#include "data/image.h"
+#include "data/preprocess.h"
+#include "data/synthetic.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mhr::data {
+
+const char* splitName(SplitId split); // "train" | "val" | "test"
+// "train" | "val" | "test" -> SplitId; UserError otherwise.
+SplitId parseSplit(const std::string& name);
+
+struct Sample {
+  std::string id;       // unique within the data set (image path relative to root, CBIS folder name, ...)
+  std::string patient;  // patient id; never empty (the sample id when the source has no patient column)
+  std::string path;     // image file; empty for generated samples
+  int64_t fileSize = 0; // file fingerprint, taken when the data set is opened
+  int64_t mtimeNs = 0;
+  int64_t generated = -1;         // index in the synthetic generator, or -1
+  int64_t label = -1;             // single-label: class index
+  std::vector<uint8_t> positives; // multi-label: one 0/1 flag per class
+  SplitId split = SplitId::Train;
+  std::string origin; // "file:line" that defined the sample, for messages
+};
+
+struct OpenOptions {
+  // Relative paths in the constructor (root, csv) are resolved against this folder; empty = the current
+  // working directory.
+  std::string baseDir;
+  // Where warnings go (a file left out by on_error: skip, a patient in the official train and test lists of
+  // different CBIS-DDSM abnormality types, ...). Default: stderr, prefixed "mhr: warning: ".
+  std::function<void(const std::string&)> warn;
+};
+
+class Dataset {
+public:
+  const std::string& name() const { return name_; }
+  const std::string& constructorName() const { return constructor_; }
+  const std::vector<std::string>& classes() const { return classes_; }
+  bool multiLabel() const { return multiLabel_; }
+  const std::vector<Sample>& samples() const { return samples_; }
+  const DatasetOptions& options() const { return options_; }
+  const std::string& where() const { return where_; } // "file:line:col: dataset 'NAME'"
+  // Indices into samples() of one split, in sample order.
+  std::vector<size_t> indices(SplitId split) const;
+  // Files left out at open time by on_error: skip (each was also reported through warn).
+  const std::vector<std::string>& skipped() const { return skipped_; }
+
+  // Pixels of sample i: decodes the file (needs MHR_WITH_IMAGE_IO) or renders the synthetic case.
+  // Throws UserError naming the file for unreadable or undecodable images.
+  RawImage load(size_t i) const;
+  // Identity of sample i's pixels for the cache key: "file:<path>:<size>:<mtime_ns>" or the generator's
+  // parameters and index. Cheap: no file is read.
+  std::string fingerprint(size_t i) const;
+  void warn(const std::string& message) const;
+
+  // ---- for the loaders (dataset.cpp, cbis_ddsm.cpp, chestxray14.cpp, manifest.cpp)
+  struct Parts {
+    std::string name, constructor, where;
+    std::vector<std::string> classes;
+    bool multiLabel = false;
+    std::vector<Sample> samples;
+    DatasetOptions options;
+    std::vector<std::string> skipped;
+    std::shared_ptr<const SyntheticMammo> mammo;
+    std::shared_ptr<const SyntheticCxr> cxr;
+    std::function<void(const std::string&)> warn;
+  };
+  explicit Dataset(Parts parts);
+
+private:
+  std::string name_, constructor_, where_;
+  std::vector<std::string> classes_;
+  bool multiLabel_ = false;
+  std::vector<Sample> samples_;
+  DatasetOptions options_;
+  std::vector<std::string> skipped_;
+  std::shared_ptr<const SyntheticMammo> mammo_;
+  std::shared_ptr<const SyntheticCxr> cxr_;
+  std::function<void(const std::string&)> warn_;
+};
+
+// Opens the data set a DatasetConfig describes. `experimentSeed` is the default for every `seed:` argument.
+Dataset openDataset(const plan::DatasetConfig& config, int64_t experimentSeed,
+                    const OpenOptions& options = {});
+
+// The class names of the two mammography constructors: index 1 is the positive class.
+const std::vector<std::string>& mammographyClasses(); // {"benign", "malignant"}
+
+} // namespace mhr::data

@@ -1,2 +1,0 @@
-// data/placeholder.cpp — keeps the library non-empty until its first real source lands.
-namespace mhr {}
