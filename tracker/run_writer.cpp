@@ -38,9 +38,9 @@ bool RunWriter::Pending::empty() const {
          artifacts.empty() && predictions.empty() && cams.empty() && points.empty();
 }
 
-RunWriter::RunWriter(std::shared_ptr<Db> db, std::string runId, const WriterOptions& options,
+RunWriter::RunWriter(std::shared_ptr<Db> db, std::string runId, std::string writerToken, const WriterOptions& options,
                      std::map<std::string, runtime::ParamValue> knownParams)
-    : db_(std::move(db)), runId_(std::move(runId)), options_(options), params_(std::move(knownParams)),
+    : db_(std::move(db)), runId_(std::move(runId)), token_(std::move(writerToken)), options_(options), params_(std::move(knownParams)),
       lastFlush_(std::chrono::steady_clock::now()) {
   pending_.points.reserve(options_.flushEveryPoints);
 }
@@ -175,19 +175,25 @@ void RunWriter::finish(RunStatus status, const std::string& message) {
   std::lock_guard<std::mutex> lock(mutex_);
   checkOpen("RunWriter::finish called twice");
   MHR_ASSERT(status != RunStatus::Running, "finish() needs a final status");
-  db_->write([&] {
+  bool owned = db_->write([&] {
     writePending(pending_);
-    Stmt& update = db_->cached("UPDATE runs SET status = ?, end_time = ?, status_message = ? WHERE run_uuid = ?");
+    Stmt& update = db_->cached("UPDATE runs SET status = ?, end_time = ?, status_message = ? "
+                               "WHERE run_uuid = ? AND writer_token = ?");
     update.bind(1, toString(status)).bind(2, nowMillis());
     if (message.empty()) {
       update.bind(3, nullptr);
     } else {
       update.bind(3, message);
     }
-    update.bind(4, runId_).run();
+    update.bind(4, runId_).bind(5, token_).run();
+    return db_->changes() == 1;
   });
   pending_ = Pending{};
   finished_ = true;
+  if (!owned) {
+    throw UserError("run " + runId_ + " was taken over by another process (`mhr run --resume --force`) or "
+                    "removed; this process's final status (" + toString(status) + ") was not recorded");
+  }
 }
 
 void RunWriter::maybeFlushLocked() {

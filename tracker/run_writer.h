@@ -20,7 +20,7 @@ namespace mhr::tracker {
 class RunWriter final : public runtime::MetricsSink {
 public:
   // Tracker::startRun / resumeRun create writers; `knownParams` are the params already stored (resume).
-  RunWriter(std::shared_ptr<Db> db, std::string runId, const WriterOptions& options,
+  RunWriter(std::shared_ptr<Db> db, std::string runId, std::string writerToken, const WriterOptions& options,
             std::map<std::string, runtime::ParamValue> knownParams);
   ~RunWriter() override;
   RunWriter(const RunWriter&) = delete;
@@ -77,6 +77,7 @@ private:
 
   std::shared_ptr<Db> db_;
   std::string runId_;
+  std::string token_; // runs.writer_token while this writer owns the run (resume elsewhere replaces it)
   WriterOptions options_;
   std::map<std::string, runtime::ParamValue> params_; // everything logged or stored: the immutability check
   mutable std::mutex mutex_;

@@ -53,7 +53,8 @@ CREATE TABLE runs (
   host              TEXT,
   boot_id           TEXT,
   pid               INTEGER,
-  pid_start_ticks   INTEGER
+  pid_start_ticks   INTEGER,
+  writer_token      TEXT
 );
 CREATE INDEX index_runs_experiment_id ON runs (experiment_id, start_time);
 CREATE INDEX index_runs_semantic_hash ON runs (semantic_hash);

@@ -13,6 +13,12 @@ namespace mhr::tracker {
 
 namespace {
 
+// A file that is not SQLite (or is corrupt) gets its own message: the user pointed --db at the wrong file.
+[[noreturn]] void notADatabase(const std::string& path, const char* detail) {
+  throw UserError("'" + path + "' is not a database file (SQLite says: " + detail +
+                  "); choose another --db, mhr leaves this one untouched");
+}
+
 bool isBusy(int code) {
   int primary = code & 0xff;
   return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
@@ -32,6 +38,7 @@ Stmt::Stmt(sqlite3* db, std::string_view sql, const std::string* dbPath) : db_(d
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK) {
     if (isBusy(rc)) throw BusyError{sqlite3_errmsg(db_)};
+    if ((rc & 0xff) == SQLITE_NOTADB) notADatabase(*dbPath_, sqlite3_errmsg(db_));
     // A statement we wrote that does not compile is our bug, unless the file is not what we think it is
     // (corrupt, or an older schema), which the message names.
     throw UserError("tracker database '" + *dbPath_ + "': cannot prepare SQL (" + sqlite3_errmsg(db_) +
@@ -49,6 +56,7 @@ Stmt::Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_), dbPath_(
 
 void Stmt::fail(int code, const char* what) const {
   if (isBusy(code)) throw BusyError{sqlite3_errmsg(db_)};
+  if ((code & 0xff) == SQLITE_NOTADB) notADatabase(*dbPath_, sqlite3_errmsg(db_));
   throw UserError("tracker database '" + *dbPath_ + "': " + what + ": " + sqlite3_errmsg(db_));
 }
 
@@ -170,6 +178,7 @@ void Db::exec(std::string_view sql) {
     std::string message = error ? error : sqlite3_errstr(rc);
     sqlite3_free(error);
     if (isBusy(rc)) throw BusyError{message};
+    if ((rc & 0xff) == SQLITE_NOTADB) notADatabase(path_, message.c_str());
     throw UserError("tracker database '" + path_ + "': " + message);
   }
 }

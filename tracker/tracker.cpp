@@ -186,6 +186,9 @@ std::unique_ptr<RunWriter> Tracker::startRun(const RunStart& start, const Writer
     std::visit([&](const auto& v) { settings[key] = v; }, value);
   }
   ProcessIdentity me = currentProcess();
+  // Identifies this writer (not just this process): a run resumed elsewhere, even by the same process,
+  // gets a new token, and the old writer can no longer record a final status over the new owner's.
+  std::string token = newRunId();
 
   for (const auto& [key, value] : start.params) {
     (void)value;
@@ -198,8 +201,8 @@ std::unique_ptr<RunWriter> Tracker::startRun(const RunStart& start, const Writer
     Stmt insert = db_->prepare(
         "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, "
         "start_time, source_version, experiment_id, spec_text, spec_hash, semantic_hash, seed, "
-        "resolved_settings, host, boot_id, pid, pid_start_ticks) "
-        "VALUES (?, ?, 'LOCAL', ?, 'mhr run', ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "resolved_settings, host, boot_id, pid, pid_start_ticks, writer_token) "
+        "VALUES (?, ?, 'LOCAL', ?, 'mhr run', ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, id).bind(2, name).bind(3, start.specPath).bind(4, user).bind(5, now);
     insert.bind(6, start.sourceVersion).bind(7, experiment).bind(8, start.specText);
     insert.bind(9, start.specHash).bind(10, start.semanticHash);
@@ -209,10 +212,10 @@ std::unique_ptr<RunWriter> Tracker::startRun(const RunStart& start, const Writer
       insert.bind(11, nullptr);
     }
     insert.bind(12, settings.dump()).bind(13, me.host).bind(14, me.bootId).bind(15, me.pid).bind(16, me.startTicks);
-    insert.run();
+    insert.bind(17, token).run();
   });
 
-  auto writer = std::make_unique<RunWriter>(db_, id, options, std::map<std::string, runtime::ParamValue>{});
+  auto writer = std::make_unique<RunWriter>(db_, id, token, options, std::map<std::string, runtime::ParamValue>{});
   for (const auto& [key, value] : start.params) writer->logParam(key, value);
   for (const auto& [key, value] : start.tags) writer->setTag(key, value);
   writer->flush();
@@ -254,6 +257,7 @@ std::string Tracker::resolveRunId(const std::string& runRef) {
 std::unique_ptr<RunWriter> Tracker::resumeRun(const std::string& runRef, const ResumeOptions& options) {
   std::string id = resolveRunId(runRef);
   ProcessIdentity me = currentProcess();
+  std::string token = newRunId();
   std::map<std::string, runtime::ParamValue> params;
 
   db_->write([&] {
@@ -284,8 +288,8 @@ std::unique_ptr<RunWriter> Tracker::resumeRun(const std::string& runRef, const R
     int64_t now = nowMillis();
     Stmt update = db_->prepare("UPDATE runs SET status = 'running', end_time = NULL, status_message = NULL, "
                                "resume_count = resume_count + 1, host = ?, boot_id = ?, pid = ?, "
-                               "pid_start_ticks = ? WHERE run_uuid = ?");
-    update.bind(1, me.host).bind(2, me.bootId).bind(3, me.pid).bind(4, me.startTicks).bind(5, id).run();
+                               "pid_start_ticks = ?, writer_token = ? WHERE run_uuid = ?");
+    update.bind(1, me.host).bind(2, me.bootId).bind(3, me.pid).bind(4, me.startTicks).bind(5, token).bind(6, id).run();
     std::string note = isoTime(now) + ": resumed (was " + status + (message.empty() ? "" : ": " + message) + ")";
     if (options.discardMetricsAfterStep) {
       note += "; metric points after step " + std::to_string(*options.discardMetricsAfterStep) + " discarded";
@@ -312,7 +316,7 @@ std::unique_ptr<RunWriter> Tracker::resumeRun(const std::string& runRef, const R
     stored.bind(1, id);
     while (stored.step()) params[stored.getText(0)] = paramFromRow(stored.getText(2), stored.getText(1));
   });
-  return std::make_unique<RunWriter>(db_, id, options.writer, std::move(params));
+  return std::make_unique<RunWriter>(db_, id, token, options.writer, std::move(params));
 }
 
 } // namespace mhr::tracker
