@@ -1,0 +1,566 @@
+#include "compiler/verify/deepen.h"
+
+#include "compiler/ir/activations.h"
+#include "compiler/ir/paths.h"
+#include "compiler/verify/random.h"
+#include "compiler/verify/value_range.h"
+#include "support/strings.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace mhr::verify {
+
+namespace {
+
+struct Term {
+  enum class Kind { Conv, Bn, Linear, Act, PRelu, PAct };
+  Kind kind = Kind::Conv;
+  diag::SourceRange range;
+  std::string text; // as the user would write it: "conv(3x3)", "bn", "gelu"
+  // conv
+  int64_t kh = 0, kw = 0, groups = 1, stride = 1, dilation = 1;
+  std::optional<bool> bias;
+  ir::PadMode padMode = ir::PadMode::Zeros;
+  // bn
+  double eps = 1e-5, momentum = 0.1;
+  // act / p(ACT)
+  ir::Activation act;
+  // prelu: 0 = one slope per channel
+  int64_t preluParams = 0;
+};
+
+const std::vector<std::string>& termNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = {"conv", "bn", "linear", "prelu", "p", "residual"};
+    for (const std::string& a : ir::activationNames()) n.push_back(a);
+    return n;
+  }();
+  return names;
+}
+
+bool intArg(const ast::Argument& a, diag::DiagnosticEngine& diags, int64_t lo, int64_t hi, int64_t& out) {
+  if (a.value.kind != ast::Value::Kind::Int || a.value.overflow || a.value.intValue < lo ||
+      a.value.intValue > hi) {
+    diags.error(
+        "E0303", a.value.range,
+        fmt::format("{} must be an integer in {}..{}", a.name ? a.name->text : "the argument", lo, hi));
+    return false;
+  }
+  out = a.value.intValue;
+  return true;
+}
+
+std::optional<Term> parseConv(const ast::Value& v, diag::DiagnosticEngine& diags) {
+  Term t;
+  t.kind = Term::Kind::Conv;
+  t.range = v.range;
+  bool ok = true;
+  for (const ast::Argument& a : v.args) {
+    if (!a.name) {
+      if (t.kh != 0) {
+        diags.error("E0303", a.range, "conv takes one kernel size");
+        ok = false;
+      } else if (a.value.kind == ast::Value::Kind::Size && a.value.h >= 1 && a.value.w >= 1 &&
+                 a.value.h <= 31 && a.value.w <= 31 && !a.value.overflow) {
+        t.kh = a.value.h;
+        t.kw = a.value.w;
+      } else if (a.value.kind == ast::Value::Kind::Int && a.value.intValue >= 1 && a.value.intValue <= 31) {
+        t.kh = t.kw = a.value.intValue;
+      } else {
+        diags.error("E0303", a.value.range, "the kernel size must be KxK with 1 <= K <= 31, e.g. conv(3x3)");
+        ok = false;
+      }
+      continue;
+    }
+    const std::string& key = a.name->text;
+    if (key == "bias") {
+      if (a.value.kind != ast::Value::Kind::Bool) {
+        diags.error("E0303", a.value.range, "bias must be true or false");
+        ok = false;
+      } else
+        t.bias = a.value.boolValue;
+    } else if (key == "groups")
+      ok = intArg(a, diags, 1, 1 << 20, t.groups) && ok;
+    else if (key == "stride")
+      ok = intArg(a, diags, 1, 64, t.stride) && ok;
+    else if (key == "dilation")
+      ok = intArg(a, diags, 1, 64, t.dilation) && ok;
+    else if (key == "padding_mode") {
+      const std::string m = a.value.calleeName().empty() ? a.value.text : a.value.calleeName();
+      if (m == "zeros")
+        t.padMode = ir::PadMode::Zeros;
+      else if (m == "reflect")
+        t.padMode = ir::PadMode::Reflect;
+      else if (m == "replicate")
+        t.padMode = ir::PadMode::Replicate;
+      else if (m == "circular")
+        t.padMode = ir::PadMode::Circular;
+      else {
+        diags.error("E0303", a.value.range, "padding_mode must be zeros, reflect, replicate or circular");
+        ok = false;
+      }
+    } else {
+      auto d = diags.error("E0303", a.name->range, "conv has no argument '" + key + "'");
+      std::string s = support::closestMatch(key, {"bias", "groups", "stride", "dilation", "padding_mode"});
+      if (!s.empty()) d.note("did you mean '" + s + "'?");
+      ok = false;
+    }
+  }
+  if (ok && t.kh == 0) {
+    diags.error("E0303", v.range, "conv needs a kernel size, e.g. conv(3x3)");
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  t.text = "conv(" + sizeText(t.kh, t.kw) + ")";
+  return t;
+}
+
+std::optional<Term> parseTerm(const ast::Value& v, diag::DiagnosticEngine& diags) {
+  const std::string name = v.calleeName();
+  const bool call = v.kind == ast::Value::Kind::Call;
+  Term t;
+  t.range = v.range;
+  t.text = name;
+  if (name == "conv") {
+    if (!call) {
+      diags.error("E0303", v.range, "conv needs a kernel size, e.g. conv(3x3)");
+      return std::nullopt;
+    }
+    return parseConv(v, diags);
+  }
+  if (name == "bn") {
+    t.kind = Term::Kind::Bn;
+    for (const ast::Argument& a : v.args) {
+      const std::string key = a.name ? a.name->text : "";
+      if ((key == "eps" || key == "momentum") && a.value.isNumber() && a.value.number() > 0 &&
+          (key == "eps" || a.value.number() <= 1)) {
+        (key == "eps" ? t.eps : t.momentum) = a.value.number();
+      } else if (key == "eps" || key == "momentum") {
+        diags.error("E0303", a.value.range,
+                    key == "eps" ? "eps must be a positive number" : "momentum must lie in (0, 1]");
+        return std::nullopt;
+      } else {
+        diags.error("E0303", a.range, "bn takes only eps and momentum");
+        return std::nullopt;
+      }
+    }
+    return t;
+  }
+  if (name == "linear") {
+    t.kind = Term::Kind::Linear;
+    if (call && !v.args.empty()) {
+      diags.error("E0303", v.args[0].range, "linear in a block keeps the width: it takes no arguments");
+      return std::nullopt;
+    }
+    return t;
+  }
+  if (name == "prelu") {
+    t.kind = Term::Kind::PRelu;
+    for (const ast::Argument& a : v.args) {
+      if (a.name && a.name->text == "num_parameters" && a.value.kind == ast::Value::Kind::Int &&
+          a.value.intValue == 1) {
+        t.preluParams = 1;
+      } else {
+        diags.error("E0303", a.range,
+                    "prelu takes only num_parameters: 1 (one shared slope; the default is one per channel)");
+        return std::nullopt;
+      }
+    }
+    return t;
+  }
+  if (name == "p") {
+    if (!call || v.args.size() != 1 || v.args[0].name) {
+      diags.error("E0303", v.range, "p takes one activation, e.g. p(gelu)");
+      return std::nullopt;
+    }
+    std::optional<ir::Activation> inner = ir::parseActivation(v.args[0].value, diags);
+    if (!inner) return std::nullopt;
+    t.kind = Term::Kind::PAct;
+    t.act = *inner;
+    t.text = "p(" + ir::activationText(*inner) + ")";
+    return t;
+  }
+  if (ir::activationKind(name)) {
+    std::optional<ir::Activation> act = ir::parseActivation(v, diags);
+    if (!act) return std::nullopt;
+    t.kind = Term::Kind::Act;
+    t.act = *act;
+    t.text = ir::activationText(*act);
+    return t;
+  }
+  if (name.empty()) {
+    diags.error("E0303", v.range,
+                std::string("expected a layer such as conv(3x3), bn or prelu, not a ") +
+                    ast::kindName(v.kind));
+    return std::nullopt;
+  }
+  auto d = diags.error("E0303", v.range, "unknown layer '" + name + "' in a deepen block");
+  std::string s = support::closestMatch(name, termNames());
+  if (!s.empty())
+    d.note("did you mean '" + s + "'?");
+  else
+    d.note("layers: conv(KxK), bn, linear, prelu, p(ACT), relu, gelu, ...");
+  return std::nullopt;
+}
+
+struct Block {
+  bool residual = false;
+  std::vector<Term> terms;
+};
+
+std::optional<Block> parseBlock(const ast::Value& v, diag::DiagnosticEngine& diags) {
+  Block b;
+  const ast::Value* body = &v;
+  if (v.kind == ast::Value::Kind::Call && v.callee.text == "residual") {
+    if (v.args.size() != 1 || v.args[0].name) {
+      diags.error("E0303", v.range,
+                  "residual takes one block, e.g. residual(conv(3x3) + bn + relu + conv(3x3) + bn)");
+      return std::nullopt;
+    }
+    b.residual = true;
+    body = &v.args[0].value;
+  }
+  std::vector<const ast::Value*> items;
+  if (body->kind == ast::Value::Kind::Sequence)
+    for (const ast::Value& item : body->items) items.push_back(&item);
+  else
+    items.push_back(body);
+  bool ok = true;
+  for (const ast::Value* item : items) {
+    if (item->kind == ast::Value::Kind::Call && item->callee.text == "residual") {
+      diags.error("E0303", item->range, "residual(...) must be the whole block");
+      ok = false;
+      continue;
+    }
+    std::optional<Term> t = parseTerm(*item, diags);
+    if (!t)
+      ok = false;
+    else
+      b.terms.push_back(std::move(*t));
+  }
+  if (!ok) return std::nullopt;
+  return b;
+}
+
+std::string blockText(const Block& b) {
+  std::vector<std::string> parts;
+  for (const Term& t : b.terms) parts.push_back(t.text);
+  const std::string body = support::join(parts, " + ");
+  return b.residual ? "residual(" + body + ")" : body;
+}
+
+// The reader of `anchor` that is a relu, to suggest "deepen after <it>".
+std::string reluAfter(const ir::Graph& g, ir::NodeId anchor) {
+  for (ir::NodeId u : g.usersOf(anchor)) {
+    const ir::Node& n = g.node(u);
+    if (n.op == ir::OpKind::Activation && n.act.kind == ir::ActKind::Relu) return n.name;
+    if (n.op == ir::OpKind::BatchNorm2d || n.op == ir::OpKind::Dropout) return reluAfter(g, u);
+  }
+  return "";
+}
+
+// Why a plain activation inserted after `anchor` (range `r`) is not the identity there.
+std::string activationRefutation(const ir::Activation& a, const std::string& anchor, const Interval& r,
+                                 const std::string& reluSuggestion) {
+  const std::string name = ir::activationText(a);
+  switch (a.kind) {
+  case ir::ActKind::Gelu:
+  case ir::ActKind::Silu:
+  case ir::ActKind::Sigmoid:
+  case ir::ActKind::Tanh:
+    return fmt::format(
+        "identity insertion before {0} is not exact: {0} is not idempotent ({0}({0}(x)) != {0}(x)) "
+        "and is the identity on no range of values; use p({0}), which starts as the identity",
+        name);
+  case ir::ActKind::Relu:
+    return fmt::format("identity insertion before relu is not exact: relu is not the identity on the values "
+                       "reaching it ('{}' ranges over {}); {}or use prelu / p(relu)",
+                       anchor, r.str(),
+                       reluSuggestion.empty()
+                           ? std::string("insert it after a relu ")
+                           : "insert it after the relu ('deepen after " + reluSuggestion + "') ");
+  case ir::ActKind::LeakyRelu:
+    return fmt::format(
+        "identity insertion before {0} is not exact: negative values reaching it ('{1}' ranges over "
+        "{2}) would be scaled by {3} again; use prelu or p({0})",
+        name, anchor, r.str(), support::formatNumber(a.slope));
+  default:
+    return fmt::format(
+        "identity insertion before {} is not exact: it is the identity only on [{}, {}] and '{}' "
+        "ranges over {}; use p({})",
+        name, a.kind == ir::ActKind::Relu6 ? "0" : support::formatNumber(a.minValue),
+        a.kind == ir::ActKind::Relu6 ? "6" : support::formatNumber(a.maxValue), anchor, r.str(), name);
+  }
+}
+
+} // namespace
+
+std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEngine& diags) {
+  const ast::MorphStmt& s = in.stmt;
+  const ir::Graph& g = in.graph;
+  if (s.targets.size() != 1) {
+    diags.error("E0303", s.range, "deepen takes one layer: deepen after PATH with BLOCK");
+    return std::nullopt;
+  }
+  std::optional<Block> block = parseBlock(s.argument, diags);
+  std::optional<ir::LayerRef> ref = ir::resolveLayer(g, s.targets[0], in.ctx.parent, diags);
+  if (!ref || !block) return std::nullopt;
+  if (ref->node == ir::kNoNode) {
+    diags.error("E0302", s.targets[0].range,
+                "module '" + ref->path + "' has several outputs; deepen after one of its layers instead");
+    return std::nullopt;
+  }
+  const ir::NodeId anchor = ref->node;
+  const std::string anchorName = g.node(anchor).name;
+  const int64_t c = channelsOf(g, anchor);
+  const int rank = rankOf(g, anchor);
+
+  // Shape checks on the terms (user errors: the block cannot be built at all).
+  bool ok = true;
+  for (const Term& t : block->terms) {
+    if ((t.kind == Term::Kind::Conv || t.kind == Term::Kind::Bn) && rank != 4) {
+      diags.error("E0303", t.range,
+                  fmt::format("{} needs an NCHW tensor; '{}' is flat{}", t.text, anchorName,
+                              t.kind == Term::Kind::Conv ? " (use linear)" : ""));
+      ok = false;
+    }
+    if (t.kind == Term::Kind::Linear && rank != 2) {
+      diags.error("E0303", t.range,
+                  fmt::format("linear needs a flat tensor; '{}' is NCHW (use conv(1x1))", anchorName));
+      ok = false;
+    }
+    if (t.kind == Term::Kind::Conv && c % t.groups != 0) {
+      diags.error("E0303", t.range,
+                  fmt::format("groups {} does not divide the {} channels of '{}'", t.groups, c, anchorName));
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+
+  plan::MorphRecipe recipe;
+  recipe.kind = plan::MorphRecipe::Kind::Deepen;
+  const std::string prefix = freshPrefix(g, anchorName, block->residual ? "residual" : "deepen");
+
+  // The last conv/linear/bn of a residual branch is zero-initialised.
+  int lastAffine = -1;
+  for (size_t i = 0; i < block->terms.size(); ++i) {
+    const Term::Kind k = block->terms[i].kind;
+    if (k == Term::Kind::Conv || k == Term::Kind::Linear || k == Term::Kind::Bn)
+      lastAffine = static_cast<int>(i);
+  }
+  if (block->residual && lastAffine < 0) {
+    diags.error("E0303", s.argument.range, "residual(...) needs a conv, linear or bn layer to start at zero");
+    return std::nullopt;
+  }
+
+  std::vector<ir::Node> nodes;
+  std::string prev = anchorName;
+  SplitMix64 rng(in.seed);
+  for (size_t i = 0; i < block->terms.size(); ++i) {
+    const Term& t = block->terms[i];
+    const bool zero = block->residual && static_cast<int>(i) == lastAffine;
+    ir::Node n;
+    n.name = prefix + "." + std::to_string(i);
+    n.inputs = {prev};
+    n.origin = s.range;
+    switch (t.kind) {
+    case Term::Kind::Conv: {
+      n.op = ir::OpKind::Conv2d;
+      ir::Conv2dAttrs& a = n.conv;
+      a.inChannels = a.outChannels = c;
+      a.kernelH = t.kh;
+      a.kernelW = t.kw;
+      a.strideH = a.strideW = t.stride;
+      a.dilationH = a.dilationW = t.dilation;
+      // 'same' padding; an even kernel puts the extra row/column at the bottom/right.
+      a.padTop = t.dilation * (t.kh - 1) / 2;
+      a.padBottom = t.dilation * (t.kh - 1) - a.padTop;
+      a.padLeft = t.dilation * (t.kw - 1) / 2;
+      a.padRight = t.dilation * (t.kw - 1) - a.padLeft;
+      a.padMode = t.padMode;
+      a.groups = t.groups;
+      const bool nextIsBn = i + 1 < block->terms.size() && block->terms[i + 1].kind == Term::Kind::Bn;
+      a.bias = t.bias.value_or(!nextIsBn);
+      const std::vector<int64_t> shape = {c, c / t.groups, t.kh, t.kw};
+      const int64_t fanIn = c / t.groups * t.kh * t.kw;
+      if (zero)
+        recipe.created.push_back(zerosInit(n.name + ".weight", shape));
+      else if (block->residual)
+        recipe.created.push_back(defaultInit(n.name + ".weight", shape, fanIn, rng.next()));
+      else {
+        plan::TensorInit w = zerosInit(n.name + ".weight", shape);
+        w.kind = plan::TensorInit::Kind::IdentityConv;
+        recipe.created.push_back(w);
+      }
+      if (a.bias) {
+        if (block->residual && !zero)
+          recipe.created.push_back(defaultInit(n.name + ".bias", {c}, fanIn, rng.next()));
+        else
+          recipe.created.push_back(zerosInit(n.name + ".bias", {c}));
+      }
+      break;
+    }
+    case Term::Kind::Bn: {
+      n.op = ir::OpKind::BatchNorm2d;
+      n.bn.numFeatures = c;
+      n.bn.eps = t.eps;
+      n.bn.momentum = t.momentum;
+      const double weight = zero ? 0.0 : block->residual ? 1.0 : std::sqrt(1.0 + t.eps);
+      recipe.created.push_back(fillInit(n.name + ".weight", {c}, weight));
+      recipe.created.push_back(zerosInit(n.name + ".bias", {c}));
+      recipe.created.push_back(zerosInit(n.name + ".running_mean", {c}));
+      recipe.created.push_back(fillInit(n.name + ".running_var", {c}, 1.0));
+      recipe.created.push_back(zerosInit(n.name + ".num_batches_tracked", {}, true));
+      break;
+    }
+    case Term::Kind::Linear: {
+      n.op = ir::OpKind::Linear;
+      n.linear.inFeatures = n.linear.outFeatures = c;
+      n.linear.bias = true;
+      if (zero)
+        recipe.created.push_back(zerosInit(n.name + ".weight", {c, c}));
+      else if (block->residual)
+        recipe.created.push_back(defaultInit(n.name + ".weight", {c, c}, c, rng.next()));
+      else {
+        plan::TensorInit w = zerosInit(n.name + ".weight", {c, c});
+        w.kind = plan::TensorInit::Kind::Identity;
+        recipe.created.push_back(w);
+      }
+      if (block->residual && !zero)
+        recipe.created.push_back(defaultInit(n.name + ".bias", {c}, c, rng.next()));
+      else
+        recipe.created.push_back(zerosInit(n.name + ".bias", {c}));
+      break;
+    }
+    case Term::Kind::Act:
+      n.op = ir::OpKind::Activation;
+      n.act = t.act;
+      break;
+    case Term::Kind::PRelu: {
+      n.op = ir::OpKind::PRelu;
+      n.prelu.numParameters = t.preluParams == 1 ? 1 : c;
+      recipe.created.push_back(
+          fillInit(n.name + ".weight", {n.prelu.numParameters}, block->residual ? 0.25 : 1.0));
+      break;
+    }
+    case Term::Kind::PAct:
+      n.op = ir::OpKind::ParamActivation;
+      n.pact.inner = t.act;
+      n.pact.channels = c;
+      recipe.created.push_back(fillInit(n.name + ".a", {c}, block->residual ? 0.0 : 1.0));
+      break;
+    }
+    prev = n.name;
+    recipe.newNodes.push_back(n.name);
+    nodes.push_back(std::move(n));
+  }
+  std::string output = prev;
+  if (block->residual) {
+    ir::Node add;
+    add.name = prefix + ".add";
+    add.op = ir::OpKind::Add;
+    add.inputs = {anchorName, prev};
+    add.origin = s.range;
+    output = add.name;
+    recipe.newNodes.push_back(add.name);
+    nodes.push_back(std::move(add));
+  }
+
+  // Terms that change the shape cannot be inserted without breaking the network downstream.
+  for (const Term& t : block->terms)
+    if (t.kind == Term::Kind::Conv && t.stride != 1) {
+      StepOutcome o =
+          refuted(g, recipe,
+                  fmt::format("{} with stride {} changes the resolution of '{}'; an inserted layer needs "
+                              "stride 1",
+                              t.text, t.stride, anchorName),
+                  false);
+      o.where = t.range;
+      return o;
+    }
+
+  StepOutcome o;
+  o.graph = insertAfter(g, anchor, std::move(nodes), output);
+  o.recipe = recipe;
+  const std::string text = blockText(*block);
+
+  if (block->residual) {
+    for (size_t i = static_cast<size_t>(lastAffine) + 1; i < block->terms.size(); ++i) {
+      const Term& t = block->terms[i];
+      const bool fixes =
+          t.kind == Term::Kind::PRelu || (t.kind == Term::Kind::Act && ir::ActKind::Identity == t.act.kind) ||
+          ((t.kind == Term::Kind::Act || t.kind == Term::Kind::PAct) && activationFixesZero(t.act));
+      if (!fixes) {
+        StepOutcome r =
+            refuted(o.graph, recipe,
+                    fmt::format("{} is not exact: {} maps 0 to {}, so the branch adds a constant instead "
+                                "of 0 after its zeroed {}; end the branch with the zeroed layer or use an "
+                                "activation with act(0) = 0",
+                                text, t.text, t.act.kind == ir::ActKind::Sigmoid ? "0.5" : "a non-zero value",
+                                block->terms[static_cast<size_t>(lastAffine)].text),
+                    true);
+        r.where = t.range;
+        return r;
+      }
+    }
+    o.verdict = plan::Verdict::Exact;
+    o.reason = fmt::format("x + R(x) with R's last {} zero-initialised: R(x) = 0 in train and eval mode",
+                           block->terms[static_cast<size_t>(lastAffine)].text);
+    return o;
+  }
+
+  // Identity block: each term must be the identity on the values reaching it (the range of the anchor, since
+  // every earlier term is the identity too).
+  const Interval range = valueRanges(g)[static_cast<size_t>(anchor)];
+  bool needsEval = false;
+  std::vector<std::string> why;
+  for (const Term& t : block->terms) {
+    switch (t.kind) {
+    case Term::Kind::Conv:
+      if (t.kh % 2 == 0 || t.kw % 2 == 0) {
+        StepOutcome r =
+            refuted(o.graph, recipe,
+                    fmt::format("{} has no centre tap: an even kernel cannot be initialised to the "
+                                "identity; use an odd size such as {}",
+                                t.text, sizeText(t.kh | 1, t.kw | 1)),
+                    true);
+        r.where = t.range;
+        return r;
+      }
+      why.push_back(t.text + " = its centre tap");
+      break;
+    case Term::Kind::Bn:
+      needsEval = true;
+      why.push_back("bn (mean 0, var 1, weight sqrt(1+eps)) is the identity in eval mode only");
+      break;
+    case Term::Kind::Linear:
+      why.push_back("linear = I");
+      break;
+    case Term::Kind::PRelu:
+      why.push_back("prelu with slope 1");
+      break;
+    case Term::Kind::PAct:
+      why.push_back(t.text + " with a = 1");
+      break;
+    case Term::Kind::Act:
+      if (!activationIsIdentityOn(t.act, range)) {
+        StepOutcome r = refuted(o.graph, recipe,
+                                activationRefutation(t.act, anchorName, range, reluAfter(g, anchor)), true);
+        r.where = t.range;
+        return r;
+      }
+      why.push_back(t.act.kind == ir::ActKind::Identity
+                        ? "identity"
+                        : fmt::format("{} is the identity on {} ('{}')", t.text, range.str(), anchorName));
+      break;
+    }
+  }
+  o.verdict = needsEval ? plan::Verdict::Eval : plan::Verdict::Exact;
+  o.mode = needsEval ? plan::ProofMode::Eval : plan::ProofMode::Any;
+  o.reason = "identity block: " + support::join(why, "; ");
+  return o;
+}
+
+} // namespace mhr::verify

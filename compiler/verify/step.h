@@ -1,0 +1,66 @@
+// compiler/verify/step.h — what every morph rewrite receives and returns (shared by upscale.h, deepen.h,
+// widen.h, grow_kernel.h, activation.h, replace_head.h), and small helpers they share. In: the graph before
+// the statement, the statement, its seed and context. Out: a StepOutcome (graph after, recipe, verdict,
+// reason), or nullopt after reporting a user mistake (the statement is then skipped).
+#pragma once
+
+#include "compiler/ast/ast.h"
+#include "compiler/diag/diagnostics.h"
+#include "compiler/ir/graph.h"
+#include "compiler/plan/network_plan.h"
+#include "compiler/verify/morph.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mhr::verify {
+
+struct StepInput {
+  const ir::Graph& graph; // the network before this statement
+  const ast::MorphStmt& stmt;
+  const MorphContext& ctx;
+  uint64_t seed = 0;          // this statement's seed (morph.h)
+  int64_t upscaleDivisor = 1; // upscale: the product of this and every later upscale factor
+};
+
+struct StepOutcome {
+  ir::Graph graph; // after the statement (the input graph when recipe.applied is false)
+  plan::MorphRecipe recipe;
+  plan::Verdict verdict = plan::Verdict::Unproved;
+  plan::ProofMode mode = plan::ProofMode::Any;
+  std::string reason;
+  diag::SourceRange where;       // where a refutation is reported (default: the statement)
+  std::vector<diag::Note> notes; // attached to the refutation / weak-verdict diagnostic
+  bool noEffect = false;         // W0003
+};
+
+// A refutation; `applied` says whether the rewrite was still carried out.
+StepOutcome refuted(const ir::Graph& graph, plan::MorphRecipe recipe, std::string reason, bool applied);
+
+// A fresh node-name prefix `<base>_<kind>` (then `_<kind>2`, ...) that no node name starts with.
+std::string freshPrefix(const ir::Graph& graph, const std::string& base, const std::string& kind);
+
+// Copies `graph`'s nodes, inserts `block` right after node `anchor`, and makes every other reader of `anchor`
+// (and the graph output, when it was `anchor`) read `blockOutput` instead.
+ir::Graph insertAfter(const ir::Graph& graph, ir::NodeId anchor, std::vector<ir::Node> block,
+                      const std::string& blockOutput);
+
+// Copies `graph`'s nodes with node `id` replaced by `node` (same name).
+ir::Graph replaceNode(const ir::Graph& graph, ir::NodeId id, ir::Node node);
+
+// Channel count and rank (4 or 2) of a node's output, known without a resolution.
+int64_t channelsOf(const ir::Graph& graph, ir::NodeId id);
+int rankOf(const ir::Graph& graph, ir::NodeId id);
+
+// Torch's default initialisation of a conv/linear weight or bias with the given fan-in:
+// U(-1/sqrt(fanIn), 1/sqrt(fanIn)) (kaiming_uniform_(a=sqrt(5)) for weights, the same bound for biases).
+plan::TensorInit defaultInit(const std::string& name, std::vector<int64_t> shape, int64_t fanIn,
+                             uint64_t seed);
+plan::TensorInit fillInit(const std::string& name, std::vector<int64_t> shape, double value);
+plan::TensorInit zerosInit(const std::string& name, std::vector<int64_t> shape, bool int64 = false);
+
+// "1x1", "3x3".
+std::string sizeText(int64_t h, int64_t w);
+
+} // namespace mhr::verify
