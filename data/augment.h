@@ -1,0 +1,42 @@
+// data/augment.h — on-the-fly augmentation of training images, in plain C++ (works with
+// MHR_WITH_IMAGE_IO=OFF). In: the stage's `augment: [...]` list as the plan carries it, an image on the unit
+// intensity scale, and the random stream of (run seed, epoch, sample). Out: the augmented image, identical
+// for identical inputs on every machine and for any number of loader threads.
+//
+//   hflip, vflip          mirror with probability 1/2
+//   rotate(15deg)         rotate by an angle uniform in [-15, 15] degrees about the centre
+//   scale(0.9, 1.1)       zoom by a factor uniform in [0.9, 1.1] about the centre
+//   brightness(0.1)       add a value uniform in [-0.1, 0.1]
+//   contrast(0.1)         scale deviations from the image mean by a factor uniform in [0.9, 1.1]
+// Geometric operations are composed into one affine map and sampled once (bilinear, zero outside); flips
+// alone move pixels exactly. Intensities are clamped to [0, 1] afterwards.
+#pragma once
+
+#include "compiler/plan/value.h"
+#include "data/image.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mhr::data {
+
+struct AugmentOp {
+  enum class Kind { HFlip, VFlip, Rotate, Scale, Brightness, Contrast };
+  Kind kind;
+  double a = 0.0, b = 0.0; // rotate: max degrees; scale: min, max; brightness/contrast: delta
+};
+
+struct AugmentSpec {
+  std::vector<AugmentOp> ops;
+  bool empty() const { return ops.empty(); }
+  std::string str() const;
+};
+
+// Throws UserError (prefixed with `where`) for unknown operations or bad arguments.
+AugmentSpec parseAugment(const std::vector<plan::Value>& list, const std::string& where);
+
+// Applies the spec in place; `seed` identifies the stream (deriveSeed(run seed, epoch, sample)).
+void augment(Image& img, const AugmentSpec& spec, uint64_t seed);
+
+} // namespace mhr::data
