@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 
 namespace mhr::verify {
 
@@ -295,6 +296,41 @@ std::string activationRefutation(const ir::Activation& a, const std::string& anc
   }
 }
 
+// An activation that clamps to [lo, hi] (relu, relu6, hardtanh); false for the others.
+bool clampInterval(const ir::Activation& a, double& lo, double& hi) {
+  switch (a.kind) {
+  case ir::ActKind::Relu:
+    lo = 0;
+    hi = std::numeric_limits<double>::infinity();
+    return true;
+  case ir::ActKind::Relu6:
+    lo = 0;
+    hi = 6;
+    return true;
+  case ir::ActKind::Hardtanh:
+    lo = a.minValue;
+    hi = a.maxValue;
+    return true;
+  default:
+    return false;
+  }
+}
+
+// The block's output is read only by clamp activations psi whose interval lies inside phi's: then
+// psi(phi(x)) = psi(x) and phi disappears (an identity conv + relu inserted between a conv and its relu).
+// Returns the absorbing activation's name, or "".
+std::string absorbingReader(const ir::Graph& g, ir::NodeId anchor, const ir::Activation& phi) {
+  double phiLo, phiHi;
+  if (!clampInterval(phi, phiLo, phiHi) || g.usersOf(anchor).empty() || anchor == g.outputId()) return "";
+  for (ir::NodeId u : g.usersOf(anchor)) {
+    const ir::Node& n = g.node(u);
+    double lo, hi;
+    if (n.op != ir::OpKind::Activation || !clampInterval(n.act, lo, hi) || lo < phiLo || hi > phiHi)
+      return "";
+  }
+  return g.node(g.usersOf(anchor)[0]).name;
+}
+
 } // namespace
 
 std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEngine& diags) {
@@ -341,7 +377,7 @@ std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEn
 
   plan::MorphRecipe recipe;
   recipe.kind = plan::MorphRecipe::Kind::Deepen;
-  const std::string prefix = freshPrefix(g, anchorName, block->residual ? "residual" : "deepen");
+  const std::string prefix = freshPrefix(g, ref->path, block->residual ? "residual" : "deepen");
 
   // The last conv/linear/bn of a residual branch is zero-initialised.
   int lastAffine = -1;
@@ -513,7 +549,7 @@ std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEn
 
   // Identity block: each term must be the identity on the values reaching it (the range of the anchor, since
   // every earlier term is the identity too).
-  const Interval range = valueRanges(g)[static_cast<size_t>(anchor)];
+  Interval range = valueRanges(g)[static_cast<size_t>(anchor)];
   bool needsEval = false;
   std::vector<std::string> why;
   for (const Term& t : block->terms) {
@@ -545,16 +581,26 @@ std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEn
       why.push_back(t.text + " with a = 1");
       break;
     case Term::Kind::Act:
-      if (!activationIsIdentityOn(t.act, range)) {
+      if (activationIsIdentityOn(t.act, range)) {
+        why.push_back(t.act.kind == ir::ActKind::Identity
+                          ? "identity"
+                          : fmt::format("{} is the identity on {} ('{}')", t.text, range.str(), anchorName));
+        break;
+      }
+      if (std::string reader = absorbingReader(g, anchor, t.act); !reader.empty()) {
+        const std::string psi = ir::activationText(g.lookup(reader)->act);
+        why.push_back(
+            fmt::format("{0} is absorbed by the {1} '{2}' right after the block ({1}({0}(x)) = {1}(x))",
+                        t.text, psi, reader));
+        range = activationRange(t.act, range);
+        break;
+      }
+      {
         StepOutcome r = refuted(o.graph, recipe,
                                 activationRefutation(t.act, anchorName, range, reluAfter(g, anchor)), true);
         r.where = t.range;
         return r;
       }
-      why.push_back(t.act.kind == ir::ActKind::Identity
-                        ? "identity"
-                        : fmt::format("{} is the identity on {} ('{}')", t.text, range.str(), anchorName));
-      break;
     }
   }
   o.verdict = needsEval ? plan::Verdict::Eval : plan::Verdict::Exact;
