@@ -4,10 +4,17 @@
 #include "compiler/ast/formatter.h"
 #include "compiler/ast/printer.h"
 #include "compiler/parse/parser.h"
+#include "compiler/cost/cost_report.h"
+#include "compiler/ir/printer.h"
 #include "compiler/pipeline.h"
+#include "compiler/plan/plan_printer.h"
+#include "compiler/verify/verdict_table.h"
+#include "stdlib/catalog.h"
 #include "support/files.h"
 
 #include <iostream>
+#include <sstream>
+#include <nlohmann/json.hpp>
 
 namespace mhr::cli {
 
@@ -32,26 +39,124 @@ int reportDiagnostics(const compiler::CompileResult& r, const std::string& forma
   return r.ok() ? 0 : 1;
 }
 
-int runCheck(const CompileArgs& a) {
+// The verdict table of every morph network that reached the prover (also when some statement failed).
+void printVerdictTables(const compiler::CompileResult& r) {
+  for (const auto& n : r.networks)
+    if (n.morph)
+      std::cout << verify::verdictTable(n.stmt->name.text, n.stmt->parent.text, n.morph->steps, n.morph->verdict,
+                                        n.morph->mode);
+}
+
+compiler::CompileResult compile(const CompileArgs& a, compiler::Stage stopAfter) {
   compiler::CompileOptions options;
+  options.catalog = &stdlib::catalog();
   options.overrides = a.overrides;
-  options.stopAfter = compiler::Stage::Verify;
-  auto r = compiler::compileFile(a.file, options);
+  options.stopAfter = stopAfter;
+  return compiler::compileFile(a.file, options);
+}
+
+int runCheck(const CompileArgs& a) {
+  auto r = compile(a, compiler::Stage::Verify);
+  if (a.format == "json") return reportDiagnostics(r, "json");
+  printVerdictTables(r);
   int code = reportDiagnostics(r, a.format);
-  if (r.ok() && a.format == "text") std::cout << a.file << ": ok\n";
+  if (r.ok()) std::cout << a.file << ": ok\n";
   return code;
 }
 
 int runEmit(const std::string& what, const CompileArgs& a) {
-  compiler::CompileOptions options;
-  options.overrides = a.overrides;
-  if (what == "ast") options.stopAfter = compiler::Stage::Parse;
-  auto r = compiler::compileFile(a.file, options);
+  auto r = compile(a, what == "ast" ? compiler::Stage::Parse : compiler::Stage::Lower);
   if (!r.ok()) return reportDiagnostics(r, "text");
   if (what == "ast") {
     for (const auto& f : r.program->files) std::cout << ast::printAst(*f, *r.sources);
+  } else if (what == "ir") {
+    for (const auto& n : r.networks) {
+      std::cout << "network " << n.stmt->name.text;
+      // Shapes at the first resolution a stage uses the network at.
+      std::optional<ir::ShapeResult> shapes;
+      for (const auto* st : r.symbols->stages)
+        if (st->network.text == n.stmt->name.text) {
+          shapes = ir::inferShapes(n.graph, 1, st->resolution.h, st->resolution.w);
+          std::cout << " at " << st->resolution.h << "x" << st->resolution.w;
+          break;
+        }
+      std::cout << "\n";
+      ir::PrintOptions options;
+      if (shapes && shapes->ok()) options.shapes = &shapes->shapes;
+      options.sources = r.sources.get();
+      options.channelClasses = true;
+      std::cout << ir::printGraph(n.graph, options) << "\n";
+    }
+  } else {
+    std::cout << plan::printPlan(*r.plan);
   }
   r.diags->renderText(std::cerr); // warnings
+  return 0;
+}
+
+// `mhr explain`: per network, parameters and for every stage that uses it the MACs and the training step's
+// memory (cost model), then the verdict table of morph networks.
+int runExplain(const CompileArgs& a, bool json) {
+  auto r = compile(a, compiler::Stage::Lower);
+  if (!r.ok()) return reportDiagnostics(r, "text");
+  nlohmann::json out = nlohmann::json::object();
+  out["experiment"] = r.plan->name;
+  out["networks"] = nlohmann::json::array();
+  for (const auto& np : r.plan->networks) {
+    nlohmann::json jn;
+    jn["name"] = np.name;
+    if (!json) {
+      std::cout << "network " << np.name << " = "
+                << (np.origin == plan::NetworkPlan::Origin::Stdlib ? np.builder : "morph " + np.parent) << " ("
+                << np.graph.size() << " nodes)\n";
+    }
+    jn["stages"] = nlohmann::json::array();
+    for (const auto& st : r.plan->stages) {
+      if (st.network != np.name) continue;
+      cost::TrainingSetup setup;
+      cost::CheckpointPolicy policy = cost::CheckpointPolicy::Off;
+      int64_t budget = 0;
+      if (st.kind == plan::Stage::Kind::Train) {
+        setup.batch = st.train.batch;
+        setup.precision = cost::parsePrecision(st.train.precision).value_or(cost::Precision::Fp32);
+        setup.optimizer = st.train.optimizer.kind;
+        setup.momentum = st.train.optimizer.momentum > 0;
+        policy = cost::parseCheckpointPolicy(st.train.checkpointing).value_or(cost::CheckpointPolicy::Off);
+        budget = st.train.memoryBudgetBytes;
+      } else {
+        setup.batch = st.eval.batch;
+      }
+      std::string error;
+      auto report = cost::costReport(np.name, np.graph, st.resolution.h, st.resolution.w, setup, policy, budget, &error);
+      if (!report) {
+        if (!json) std::cout << "  " << st.key << ": " << error << "\n";
+        continue;
+      }
+      if (json) {
+        nlohmann::json js = nlohmann::json::parse(cost::costJson(*report));
+        js["stage"] = st.key;
+        jn["stages"].push_back(js);
+      } else {
+        std::cout << "  " << st.key << " at " << st.resolution.h << "x" << st.resolution.w << "\n";
+        std::istringstream lines(cost::costText(*report));
+        bool train = st.kind == plan::Stage::Kind::Train;
+        for (std::string line; std::getline(lines, line);) {
+          // An evaluation runs forward only: its training-step memory would mislead.
+          if (!train && line.find("parameters") == std::string::npos && line.find("MACs") == std::string::npos) continue;
+          std::cout << "    " << line << "\n";
+        }
+      }
+    }
+    if (np.origin == plan::NetworkPlan::Origin::Morph) {
+      if (json)
+        jn["verdicts"] = nlohmann::json::parse(verify::verdictTableJson(np.name, np.parent, np.steps, np.verdict, np.mode));
+      else
+        std::cout << verify::verdictTable(np.name, np.parent, np.steps, np.verdict, np.mode);
+    }
+    out["networks"].push_back(jn);
+  }
+  if (json) std::cout << out.dump(2) << "\n";
+  r.diags->renderText(std::cerr);
   return 0;
 }
 
@@ -103,7 +208,7 @@ void registerCompilerCommands(CLI::App& app, Runner& run) {
   auto* explain = app.add_subcommand("explain", "the lowered plan: layers, parameters, MACs, memory per resolution; verdict per morph");
   addCommon(explain, explainArgs);
   explain->add_flag("--json", explainJson, "machine-readable output");
-  explain->callback([&run]() { run = [] { return runEmit("plan", explainArgs); }; });
+  explain->callback([&run]() { run = [] { return runExplain(explainArgs, explainJson); }; });
 
   static std::string fmtFile;
   static bool fmtCheck = false, fmtInPlace = false;

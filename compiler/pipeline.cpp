@@ -5,6 +5,9 @@
 #include "compiler/ast/printer.h"
 #include "compiler/lower/lower_config.h"
 #include "compiler/sema/overrides.h"
+#include "compiler/ir/shapes.h"
+#include "support/assert.h"
+#include "support/strings.h"
 #include "support/sha256.h"
 
 #include <chrono>
@@ -61,39 +64,177 @@ plan::ExperimentPlan lowerPlan(const std::string& path, const sema::Program& pro
   return p;
 }
 
-// TEMPORARY until the stdlib catalog lands.
-std::vector<std::string> networkNames() {
-  return {"resnet18", "resnet34", "resnet50", "resnet101", "densenet121", "efficientnet_b0", "vgg11_bn", "vgg16_bn", "tiny_cnn"};
+// Every stage statement that uses `network`, as the prover and the shape checks need them.
+std::vector<verify::StageUse> usesOf(const std::string& network, const sema::Symbols& symbols) {
+  std::vector<verify::StageUse> uses;
+  for (const auto* st : symbols.stages) {
+    if (st->network.text != network) continue;
+    verify::StageUse u;
+    u.height = st->resolution.h;
+    u.width = st->resolution.w;
+    u.range = st->resolution.range;
+    u.label = std::string(ast::kindName(st->kind)) + " " + network + " on " + st->split.str();
+    uses.push_back(u);
+  }
+  return uses;
+}
+
+// `freeze: [...]` and `lr_groups: [...]` name layer paths: each must be a node of the stage's network or a
+// prefix of some nodes' names (`layer1` covers `layer1.0.conv1`).
+void checkLayerPaths(const ast::StageStmt& st, const ir::Graph& graph, diag::DiagnosticEngine& diags) {
+  if (!st.block) return;
+  std::vector<const ast::Path*> paths;
+  for (const auto& a : st.block->attrs) {
+    if (a.key.str() == "freeze")
+      for (const auto& v : a.value.items)
+        if (v.kind == ast::Value::Kind::Path) paths.push_back(&v.path);
+    if (a.key.str() == "lr_groups")
+      for (const auto& g : a.value.items)
+        for (const auto& arg : g.args)
+          if (arg.value.kind == ast::Value::Kind::Path && (!arg.name || arg.name->text == "path"))
+            paths.push_back(&arg.value.path);
+  }
+  if (paths.empty()) return;
+  std::vector<std::string> names;
+  for (const auto& n : graph.nodes()) names.push_back(n.name);
+  for (const ast::Path* p : paths) {
+    std::string prefix = p->str();
+    bool found = false;
+    for (const auto& n : names) found |= n == prefix || n.rfind(prefix + ".", 0) == 0;
+    if (found) continue;
+    auto b = diags.error("E0301", p->range, "network '" + st.network.text + "' has no layer '" + prefix + "'");
+    std::string guess = support::closestMatch(prefix, names);
+    if (!guess.empty()) b.note("did you mean '" + guess + "'?");
+  }
+}
+
+// The IR stage: builds every network in definition order (stdlib builders, then morph rewrites proved
+// statement by statement) and checks shapes at every resolution a stage uses.
+std::vector<NetworkIr> buildNetworks(const sema::Program& program, const sema::Symbols& symbols,
+                                     const ir::NetworkCatalog& catalog, diag::DiagnosticEngine& diags) {
+  std::vector<NetworkIr> out;
+  size_t stagesSoFar = 0;
+  std::optional<verify::Preservation> level = verify::parsePreservation(symbols.preservationLevel());
+  for (const ast::Stmt* s : program.statements) {
+    if (s->kind == ast::Stmt::Kind::Train || s->kind == ast::Stmt::Kind::Evaluate) ++stagesSoFar;
+    if (s->kind != ast::Stmt::Kind::Network) continue;
+    const auto& n = ast::as<ast::NetworkStmt>(*s);
+    NetworkIr net;
+    net.stmt = &n;
+    net.afterStages = stagesSoFar;
+    auto uses = usesOf(n.name.text, symbols);
+    if (!n.isMorph) {
+      net.options = catalog.parseOptions(n.constructor.callee.text, n.constructor.args, diags, n.constructor.callee.range);
+      if (!net.options) continue;
+      net.graph = catalog.build(n.constructor.callee.text, *net.options);
+      for (const auto& u : uses)
+        ir::checkShapes(net.graph, u.height, u.width, diags, u.range,
+                        "network '" + n.name.text + "' at " + std::to_string(u.height) + "x" + std::to_string(u.width));
+    } else {
+      const NetworkIr* parent = nullptr;
+      for (const auto& o : out)
+        if (o.stmt->name.text == n.parent.text) parent = &o;
+      if (!parent) continue; // the parent failed to build: already reported
+      verify::MorphContext ctx;
+      ctx.network = n.name.text;
+      ctx.parent = n.parent.text;
+      ctx.seed = static_cast<uint64_t>(symbols.seedValue());
+      ctx.preservation = level.value_or(verify::Preservation::Exact);
+      if (symbols.preservation) ctx.preservationRange = symbols.preservation->range;
+      ctx.uses = uses;
+      net.morph = verify::morphNetwork(parent->graph, n, ctx, diags);
+      if (!net.morph) continue;
+      net.graph = net.morph->graph;
+    }
+    for (const auto* st : symbols.stages)
+      if (st->network.text == n.name.text) checkLayerPaths(*st, net.graph, diags);
+    out.push_back(std::move(net));
+  }
+  return out;
+}
+
+plan::NetworkPlan lowerNetwork(const NetworkIr& net, const diag::SourceManager& sources) {
+  plan::NetworkPlan p;
+  p.name = net.stmt->name.text;
+  p.location = lower::locationOf(net.stmt->range, sources);
+  p.graph = net.graph;
+  p.afterStages = net.afterStages;
+  if (net.morph) {
+    p.origin = plan::NetworkPlan::Origin::Morph;
+    p.parent = net.stmt->parent.text;
+    p.steps = net.morph->steps;
+    p.verdict = net.morph->verdict;
+    p.mode = net.morph->mode;
+    return p;
+  }
+  const ir::NetworkOptions& o = *net.options;
+  p.origin = plan::NetworkPlan::Origin::Stdlib;
+  p.builder = net.stmt->constructor.callee.text;
+  p.options.emplace_back("classes", plan::Value::ofInt(o.classes));
+  p.options.emplace_back("width", plan::Value::ofFloat(o.width));
+  p.options.emplace_back("in_channels", plan::Value::ofInt(o.inChannels));
+  if (!o.weights.empty()) p.options.emplace_back("weights", plan::Value::ofString(o.weights));
+  if (o.dropout) p.options.emplace_back("dropout", plan::Value::ofFloat(*o.dropout));
+  p.weights = o.weights;
+  p.import = plan::importRecipeFor(net.graph);
+  if (net.stmt->block) {
+    if (const ast::Attribute* a = net.stmt->block->find("strict")) p.strictWeights = a->value.boolValue;
+    if (const ast::Attribute* a = net.stmt->block->find("init_seed")) p.initSeed = a->value.intValue;
+  }
+  return p;
 }
 
 } // namespace
 
+namespace {
+CompileResult compile(const std::string& path, const std::string* text, const CompileOptions& options);
+} // namespace
+
 CompileResult compileFile(const std::string& path, const CompileOptions& options) {
+  return compile(path, nullptr, options);
+}
+
+CompileResult compileText(const std::string& path, const std::string& text, const CompileOptions& options) {
+  return compile(path, &text, options);
+}
+
+namespace {
+
+CompileResult compile(const std::string& path, const std::string* text, const CompileOptions& options) {
+  MHR_ASSERT(options.catalog != nullptr, "compileFile needs the standard library's catalog");
   CompileResult r;
   r.sources = std::make_unique<diag::SourceManager>();
   r.diags = std::make_unique<diag::DiagnosticEngine>(*r.sources);
 
   {
     StageTimer t("parse");
-    r.program = std::make_unique<sema::Program>(sema::loadProgram(path, *r.sources, *r.diags));
+    r.program = std::make_unique<sema::Program>(sema::loadProgram(path, *r.sources, *r.diags, text));
   }
   if (!r.ok() || options.stopAfter == Stage::Parse) return r;
 
   {
     StageTimer t("check");
-    sema::applyOverrides(*r.program, options.overrides, *r.sources, *r.diags);
+    sema::applyOverrides(*r.program, options.overrides, *options.catalog, *r.sources, *r.diags);
     if (!r.ok()) return r;
-    r.symbols = sema::check(*r.program, networkNames(), *r.diags);
+    r.symbols = sema::check(*r.program, *options.catalog, *r.diags);
   }
   if (!r.ok() || options.stopAfter == Stage::Check) return r;
 
-  if (options.stopAfter == Stage::Verify) return r;
+  {
+    StageTimer t("verify");
+    r.networks = buildNetworks(*r.program, *r.symbols, *options.catalog, *r.diags);
+  }
+  if (!r.ok() || options.stopAfter == Stage::Verify) return r;
 
   {
     StageTimer t("lower");
     r.plan = lowerPlan(path, *r.program, *r.symbols, *r.sources);
+    for (const auto& n : r.networks) r.plan->networks.push_back(lowerNetwork(n, *r.sources));
+    r.plan->params = lower::flattenParams(*r.plan);
   }
   return r;
 }
+
+} // namespace
 
 } // namespace mhr::compiler

@@ -25,8 +25,8 @@ namespace {
 
 class Checker {
 public:
-  Checker(const Program& program, const std::vector<std::string>& stdlib, diag::DiagnosticEngine& diags)
-      : program_(program), stdlib_(stdlib), diags_(diags) {}
+  Checker(const Program& program, const ir::NetworkCatalog& catalog, diag::DiagnosticEngine& diags)
+      : program_(program), catalog_(catalog), diags_(diags) {}
 
   Symbols run() {
     checkOrder();
@@ -228,17 +228,8 @@ private:
                                                        n.parent.text + "'");
       return; // morph statements are checked against the parent's IR (compiler/verify)
     }
-    const std::string& builder = n.constructor.callee.text;
-    bool known = false;
-    for (const auto& s : stdlib_) known |= s == builder;
-    if (!known) {
-      auto b = diags_.error("E0111", n.constructor.callee.range, "unknown network '" + builder + "'");
-      std::string guess = support::closestMatch(builder, stdlib_);
-      b.note(guess.empty() ? "the standard library has: " + support::join(stdlib_, ", ")
-                           : "did you mean '" + guess + "'?");
-    }
-    CallSchema schema{builder, networkOptions(), 0, ""};
-    checkCall(n.constructor, schema, diags_);
+    // The catalog knows each network's options (names, types, ranges) and reports unknown networks.
+    catalog_.parseOptions(n.constructor.callee.text, n.constructor.args, diags_, n.constructor.callee.range);
     checkBlock(n.block ? &*n.block : nullptr, networkBlock(), n.range, diags_);
   }
 
@@ -276,7 +267,7 @@ private:
         checkValue(a.value, *mode, "the sweep mode", diags_);
         continue;
       }
-      checkOverrideKey(program_, key, a.key.range, diags_);
+      checkOverrideKey(program_, catalog_, key, a.key.range, diags_);
       if (a.value.kind != ast::Value::Kind::List || a.value.items.empty())
         diags_.error("E0202", a.value.range, "sweep values must be a non-empty list, e.g. [1e-3, 1e-4]");
     }
@@ -294,7 +285,7 @@ private:
   }
 
   const Program& program_;
-  const std::vector<std::string>& stdlib_;
+  const ir::NetworkCatalog& catalog_;
   diag::DiagnosticEngine& diags_;
   Symbols symbols_;
   std::map<std::string, const ast::Stmt*> defined_;
@@ -304,8 +295,8 @@ private:
 
 } // namespace
 
-Symbols check(const Program& program, const std::vector<std::string>& stdlibNetworks, diag::DiagnosticEngine& diags) {
-  return Checker(program, stdlibNetworks, diags).run();
+Symbols check(const Program& program, const ir::NetworkCatalog& catalog, diag::DiagnosticEngine& diags) {
+  return Checker(program, catalog, diags).run();
 }
 
 } // namespace mhr::sema

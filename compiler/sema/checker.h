@@ -4,6 +4,7 @@
 // network names. Out: diagnostics, and the symbol table later stages use.
 #pragma once
 
+#include "compiler/ir/catalog.h"
 #include "compiler/sema/program.h"
 
 #include <string>
@@ -25,6 +26,6 @@ struct Symbols {
   std::string preservationLevel() const { return preservation ? preservation->level.text : "exact"; }
 };
 
-Symbols check(const Program& program, const std::vector<std::string>& stdlibNetworks, diag::DiagnosticEngine& diags);
+Symbols check(const Program& program, const ir::NetworkCatalog& catalog, diag::DiagnosticEngine& diags);
 
 } // namespace mhr::sema

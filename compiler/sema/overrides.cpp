@@ -26,7 +26,8 @@ struct Target {
 
 class Resolver {
 public:
-  Resolver(const Program& program, diag::DiagnosticEngine& diags) : program_(program), diags_(diags) {}
+  Resolver(const Program& program, const ir::NetworkCatalog& catalog, diag::DiagnosticEngine& diags)
+      : program_(program), catalog_(catalog), diags_(diags) {}
 
   // `keyRange` covers the key text; segment i's range is computed from it.
   Target resolve(const std::string& key, diag::SourceRange keyRange) {
@@ -150,7 +151,8 @@ private:
       if (n.isMorph) return fail(1, "'" + n.name.text + "' is a morph of '" + n.parent.text + "': it has no settings to override",
                                  "override the parent's settings, or the stages that train '" + n.name.text + "'");
       std::vector<std::string> params;
-      for (const auto& p : networkOptions()) params.push_back(p.name);
+      if (const ir::NetworkInfo* info = catalog_.info(n.constructor.callee.text))
+        for (const auto& o : info->options) params.push_back(o.name);
       return argOrAttr(2, s, &n.constructor, params, &n.block, &networkBlock());
     }
     return unknownName(1, "network", ast::Stmt::Kind::Network);
@@ -213,6 +215,7 @@ private:
   }
 
   const Program& program_;
+  const ir::NetworkCatalog& catalog_;
   diag::DiagnosticEngine& diags_;
   std::vector<std::string> segments_;
   diag::SourceRange range_;
@@ -233,14 +236,14 @@ void setNamedArg(ast::Value& call, const std::string& name, ast::Value value, di
 
 } // namespace
 
-bool checkOverrideKey(const Program& program, const std::string& key, diag::SourceRange range,
-                      diag::DiagnosticEngine& diags) {
-  Resolver r(program, diags);
+bool checkOverrideKey(const Program& program, const ir::NetworkCatalog& catalog, const std::string& key,
+                      diag::SourceRange range, diag::DiagnosticEngine& diags) {
+  Resolver r(program, catalog, diags);
   return r.resolve(key, range).kind != Target::Kind::None;
 }
 
-void applyOverrides(Program& program, const std::vector<std::string>& overrides, diag::SourceManager& sources,
-                    diag::DiagnosticEngine& diags) {
+void applyOverrides(Program& program, const std::vector<std::string>& overrides, const ir::NetworkCatalog& catalog,
+                    diag::SourceManager& sources, diag::DiagnosticEngine& diags) {
   for (size_t i = 0; i < overrides.size(); ++i) {
     const std::string& text = overrides[i];
     diag::FileId file = sources.addFile("<--set " + std::to_string(i + 1) + ">", text);
@@ -253,7 +256,7 @@ void applyOverrides(Program& program, const std::vector<std::string>& overrides,
     std::string key = support::trim(text.substr(0, eq));
     uint32_t keyBegin = static_cast<uint32_t>(text.find_first_not_of(' '));
     diag::SourceRange keyRange{file, keyBegin, keyBegin + static_cast<uint32_t>(key.size())};
-    Resolver resolver(program, diags);
+    Resolver resolver(program, catalog, diags);
     Target t = resolver.resolve(key, keyRange);
     if (t.kind == Target::Kind::None) continue;
     auto value = parse::parseValue(file, sources, diags, static_cast<uint32_t>(eq + 1));

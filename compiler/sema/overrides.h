@@ -9,6 +9,7 @@
 // new values carry ranges in a "<--set N>" source so later errors point at the command line.
 #pragma once
 
+#include "compiler/ir/catalog.h"
 #include "compiler/sema/program.h"
 
 #include <string>
@@ -16,11 +17,11 @@
 
 namespace mhr::sema {
 
-void applyOverrides(Program& program, const std::vector<std::string>& overrides, diag::SourceManager& sources,
-                    diag::DiagnosticEngine& diags);
+void applyOverrides(Program& program, const std::vector<std::string>& overrides, const ir::NetworkCatalog& catalog,
+                    diag::SourceManager& sources, diag::DiagnosticEngine& diags);
 
 // Checks that `key` (e.g. from a sweep block) names a setting; reports at `range` otherwise.
-bool checkOverrideKey(const Program& program, const std::string& key, diag::SourceRange range,
-                      diag::DiagnosticEngine& diags);
+bool checkOverrideKey(const Program& program, const ir::NetworkCatalog& catalog, const std::string& key,
+                      diag::SourceRange range, diag::DiagnosticEngine& diags);
 
 } // namespace mhr::sema

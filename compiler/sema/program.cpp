@@ -19,8 +19,8 @@ std::string canonical(const std::string& path) {
 
 class Loader {
 public:
-  Loader(Program& program, diag::SourceManager& sources, diag::DiagnosticEngine& diags)
-      : program_(program), sources_(sources), diags_(diags) {}
+  Loader(Program& program, diag::SourceManager& sources, diag::DiagnosticEngine& diags, const std::string* mainText)
+      : program_(program), sources_(sources), diags_(diags), mainText_(mainText) {}
 
   // Loads one file; `from` is the include statement (invalid for the main file).
   void load(const std::string& path, diag::SourceRange from, std::vector<std::string>& stack,
@@ -34,8 +34,17 @@ public:
       b.note("cycle: " + chain + path);
       return;
     }
+    if (!from.valid() && mainText_) {
+      parseAndExpand(path, *mainText_, from, key, stack, stackPaths);
+      return;
+    }
     if (std::error_code ec; fs::is_directory(path, ec)) {
       report(from, "'" + path + "' is a folder, not a .mhr file");
+      return;
+    }
+    // Devices and pipes (/dev/stdin, a FIFO) would block or never end: only regular files are specs.
+    if (std::error_code ec; fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+      report(from, "'" + path + "' is not a regular file");
       return;
     }
     auto text = support::readFile(path);
@@ -43,7 +52,13 @@ public:
       report(from, "cannot read '" + path + "'" + (fs::exists(path) ? "" : ": no such file"));
       return;
     }
-    diag::FileId id = sources_.addFile(path, std::move(*text), from);
+    parseAndExpand(path, std::move(*text), from, key, stack, stackPaths);
+  }
+
+private:
+  void parseAndExpand(const std::string& path, std::string text, diag::SourceRange from, const std::string& key,
+                      std::vector<std::string>& stack, std::vector<std::string>& stackPaths) {
+    diag::FileId id = sources_.addFile(path, std::move(text), from);
     if (program_.mainFile == diag::kNoFile) program_.mainFile = id;
     auto file = parse::parseFile(id, sources_, diags_);
     ast::File* raw = file.get();
@@ -65,7 +80,6 @@ public:
     stackPaths.pop_back();
   }
 
-private:
   void report(diag::SourceRange from, const std::string& message) {
     if (from.valid())
       diags_.error("E0501", from, message).note("include paths are relative to the including file");
@@ -76,14 +90,16 @@ private:
   Program& program_;
   diag::SourceManager& sources_;
   diag::DiagnosticEngine& diags_;
+  const std::string* mainText_;
 };
 
 } // namespace
 
-Program loadProgram(const std::string& path, diag::SourceManager& sources, diag::DiagnosticEngine& diags) {
+Program loadProgram(const std::string& path, diag::SourceManager& sources, diag::DiagnosticEngine& diags,
+                    const std::string* mainText) {
   Program program;
   std::vector<std::string> stack, stackPaths;
-  Loader(program, sources, diags).load(path, diag::SourceRange{}, stack, stackPaths);
+  Loader(program, sources, diags, mainText).load(path, diag::SourceRange{}, stack, stackPaths);
   return program;
 }
 

@@ -21,6 +21,8 @@ struct Program {
 };
 
 // Reads and parses `path` and, recursively, every file it includes (paths relative to the including file).
-Program loadProgram(const std::string& path, diag::SourceManager& sources, diag::DiagnosticEngine& diags);
+// With `mainText`, the main file's text is taken from there instead of the disk (fuzzing, editors).
+Program loadProgram(const std::string& path, diag::SourceManager& sources, diag::DiagnosticEngine& diags,
+                    const std::string* mainText = nullptr);
 
 } // namespace mhr::sema

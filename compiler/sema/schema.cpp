@@ -452,17 +452,6 @@ const BlockSchema& datasetOptions() {
   return s;
 }
 
-const std::vector<Param>& networkOptions() {
-  static const std::vector<Param> p = {
-      opt("classes", intType(1.0, 1e6), "1000", "outputs of the classifier"),
-      opt("width", floatType(0.0, 8.0, true), "1.0", "channel multiplier"),
-      opt("in_channels", intType(1.0, 3.0), "3", "1 for grey images, 3 for RGB"),
-      opt("weights", stringType(), "none", "a torch.save state dict (.pth/.pt) or .safetensors file"),
-      opt("dropout", floatType(0.0, 1.0, false, true), "the architecture's default"),
-  };
-  return p;
-}
-
 const BlockSchema& networkBlock() {
   static const BlockSchema s = {
       "network block",

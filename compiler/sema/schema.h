@@ -84,7 +84,6 @@ void checkBlock(const ast::Block* block, const BlockSchema& schema, diag::Source
 // ---- the language's schemas ----
 const std::vector<CallSchema>& datasetConstructors();
 const BlockSchema& datasetOptions();
-const std::vector<Param>& networkOptions();  // arguments of every standard-library constructor
 const BlockSchema& networkBlock();
 const BlockSchema& trainBlock();
 const BlockSchema& evaluateBlock();
