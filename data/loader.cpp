@@ -11,6 +11,15 @@
 
 namespace mhr::data {
 
+Image sampleAsLoaded(const Dataset& dataset, size_t sample, int64_t height, int64_t width,
+                     const AugmentSpec& spec, uint64_t seed, int64_t epoch) {
+  Image img = preprocess(dataset.load(sample), dataset.options().preprocess, height, width);
+  for (float& v : img.pixels) // the cache's quantisation, so the preview shows exactly what training reads
+    v = float(std::lround(std::clamp(double(v), 0.0, 1.0) * 65535.0)) * (1.0f / 65535.0f);
+  augment(img, spec, deriveSeed(seed, uint64_t(epoch), uint64_t(sample)));
+  return img;
+}
+
 std::vector<size_t> epochOrder(size_t n, const LoaderOptions& o) {
   std::vector<size_t> all;
   if (o.shuffle)

@@ -54,6 +54,12 @@ struct Batch {
   std::vector<int64_t> samples; // sample indices in the data set (stable across epochs), N
 };
 
+// One sample exactly as BatchLoader yields it, normalize excluded, computed without a cache: decode or
+// render, preprocess, quantise to the cache's 16 bits, augment with the stream of (seed, epoch, sample).
+// Previews use it to show a few samples of a large data set without preparing all of it.
+Image sampleAsLoaded(const Dataset& dataset, size_t sample, int64_t height, int64_t width,
+                     const AugmentSpec& augment, uint64_t seed, int64_t epoch);
+
 // The positions (into the split) this rank visits in this epoch, in order.
 std::vector<size_t> epochOrder(size_t splitSize, const LoaderOptions& options);
 

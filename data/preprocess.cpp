@@ -469,12 +469,16 @@ void clahe(Image& img, double clip, int64_t tiles, int bins) {
     while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
     return i;
   };
+  // Histograms use `bins` levels (OpenCV's 8-bit statistics with the default 256); the map is read at the
+  // value's fractional position between two levels, so 16-bit precision survives (8-bit inputs fall exactly
+  // on levels and get OpenCV's result).
+  const float top = float(bins - 1);
   std::vector<int32_t> binOf(size_t(H * W));
   for (size_t i = 0; i < binOf.size(); ++i)
     binOf[i] = std::clamp(int32_t(std::lround(double(img.pixels[i]) * (bins - 1))), 0, bins - 1);
   const int64_t tileArea = th * tw;
   int64_t clipLimit = std::max<int64_t>(int64_t(clip * double(tileArea) / bins), 1);
-  const float lutScale = float(bins - 1) / float(tileArea);
+  const float lutScale = top / float(tileArea);
   std::vector<float> luts(size_t(tiles * tiles * bins));
   std::vector<int64_t> hist(static_cast<size_t>(bins));
   for (int64_t ty = 0; ty < tiles; ++ty)
@@ -501,11 +505,11 @@ void clahe(Image& img, double clip, int64_t tiles, int bins) {
       int64_t sum = 0;
       for (int i = 0; i < bins; ++i) {
         sum += hist[size_t(i)];
-        lut[i] = std::nearbyint(float(sum) * lutScale); // OpenCV rounds the map to whole bins (cvRound)
+        lut[i] = std::nearbyint(float(sum) * lutScale); // OpenCV rounds the map to whole levels (cvRound)
       }
     }
   const float invTh = 1.0f / float(th), invTw = 1.0f / float(tw);
-  const float norm = 1.0f / float(bins - 1);
+  const float norm = 1.0f / top;
   for (int64_t y = 0; y < H; ++y) {
     float tyf = float(y) * invTh - 0.5f;
     int64_t ty1 = int64_t(std::floor(tyf)), ty2 = ty1 + 1;
@@ -518,12 +522,16 @@ void clahe(Image& img, double clip, int64_t tiles, int bins) {
       float xa = txf - float(tx1), xa1 = 1.0f - xa;
       tx1 = std::max<int64_t>(tx1, 0);
       tx2 = std::min<int64_t>(tx2, tiles - 1);
-      size_t b = size_t(binOf[size_t(y * W + x)]);
-      const float* l11 = luts.data() + (ty1 * tiles + tx1) * bins;
-      const float* l12 = luts.data() + (ty1 * tiles + tx2) * bins;
-      const float* l21 = luts.data() + (ty2 * tiles + tx1) * bins;
-      const float* l22 = luts.data() + (ty2 * tiles + tx2) * bins;
-      float v = (l11[b] * xa1 + l12[b] * xa) * ya1 + (l21[b] * xa1 + l22[b] * xa) * ya;
+      // Position between two levels: b0 + f.
+      float pos = std::clamp(img.pixels[size_t(y * W + x)], 0.0f, 1.0f) * top;
+      int64_t b0 = std::min<int64_t>(int64_t(pos), bins - 2);
+      float f = pos - float(b0);
+      auto at = [&](int64_t t) {
+        const float* l = luts.data() + t * bins;
+        return f == 0.0f ? l[b0] : l[b0] + (l[b0 + 1] - l[b0]) * f;
+      };
+      float v = (at(ty1 * tiles + tx1) * xa1 + at(ty1 * tiles + tx2) * xa) * ya1 +
+                (at(ty2 * tiles + tx1) * xa1 + at(ty2 * tiles + tx2) * xa) * ya;
       img.pixels[size_t(y * W + x)] = v * norm;
     }
   }

@@ -11,7 +11,7 @@
 //   3. resize to H x W: `pad` (default; keep aspect ratio, centre, pad with 0), `crop` (keep aspect ratio,
 //      fill, centre-crop) or `stretch`; area averaging when shrinking an axis (exactly the box filter of
 //      the `upscale by R` morph for integer factors), bilinear when enlarging;
-//   4. `clahe(clip, tiles)` at the target resolution (OpenCV's algorithm, 4096 bins);
+//   4. `clahe(clip, tiles)` at the target resolution (OpenCV's algorithm and statistics, see clahe());
 //   5. `normalize(mean, std)`: (x - mean) / std, applied when batches are made so the cache stays in 0..1.
 #pragma once
 
@@ -103,9 +103,11 @@ struct BreastRegion {
 BreastRegion findBreast(const Image& proxy, std::optional<double> threshold);
 
 // CLAHE in place on a unit image (OpenCV's algorithm: tiles x tiles grid, clip limit relative to the mean
-// bin height, excess redistributed, bilinear blend of neighbouring tile maps). bins = 256 reproduces
-// OpenCV on 8-bit data.
-void clahe(Image& img, double clip, int64_t tiles, int bins = 4096);
+// bin height, excess redistributed, bilinear blend of neighbouring tile maps). Histograms have `bins` levels
+// (256, OpenCV's 8-bit statistics: more levels make the integer clip limit meaningless on small tiles); the
+// map is interpolated between levels, so 16-bit inputs keep their precision and 8-bit inputs get exactly
+// OpenCV's result.
+void clahe(Image& img, double clip, int64_t tiles, int bins = 256);
 
 void flipHorizontal(Image& img);
 
