@@ -16,10 +16,14 @@ std::string paramText(const runtime::ParamValue& value) {
 
 const char* paramTypeName(const runtime::ParamValue& value) {
   switch (value.index()) {
-  case 0: return "bool";
-  case 1: return "int";
-  case 2: return "float";
-  default: return "string";
+  case 0:
+    return "bool";
+  case 1:
+    return "int";
+  case 2:
+    return "float";
+  default:
+    return "string";
   }
 }
 

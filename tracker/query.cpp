@@ -27,7 +27,8 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------- errors
 
-// Display column of a byte offset: one column per UTF-8 code point, so the caret lines up under non-ASCII text.
+// Display column of a byte offset: one column per UTF-8 code point, so the caret lines up under non-ASCII
+// text.
 size_t columnOf(const std::string& text, size_t offset) {
   size_t column = 0;
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -36,8 +37,8 @@ size_t columnOf(const std::string& text, size_t offset) {
   return column;
 }
 
-[[noreturn]] void fail(const std::string& what, const std::string& text, const std::string& message, size_t position,
-                       size_t length) {
+[[noreturn]] void fail(const std::string& what, const std::string& text, const std::string& message,
+                       size_t position, size_t length) {
   std::string shown = text;
   for (char& c : shown) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' '; // keep one column per character
@@ -61,7 +62,9 @@ struct Token {
   bool spaceBefore; // whitespace precedes the token (`metrics.` and its quoted name must touch)
 };
 
-bool isWordStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool isWordStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
 bool isWordChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '/';
 }
@@ -99,8 +102,10 @@ public:
         tokens.push_back({kind, value, begin, i - begin, space});
       } else if (c == '(' || c == ')' || c == ',') {
         ++i;
-        tokens.push_back({c == '(' ? Tok::LParen : c == ')' ? Tok::RParen : Tok::Comma, std::string(1, c), begin, 1,
-                          space});
+        tokens.push_back({c == '('   ? Tok::LParen
+                          : c == ')' ? Tok::RParen
+                                     : Tok::Comma,
+                          std::string(1, c), begin, 1, space});
       } else if (c == '=' || c == '!' || c == '<' || c == '>') {
         std::string op(1, c);
         if (i + 1 < n && (text_[i + 1] == '=' || (c == '<' && text_[i + 1] == '>'))) op += text_[i + 1];
@@ -109,11 +114,13 @@ public:
         tokens.push_back({Tok::Op, op, begin, op.size(), space});
       } else if (c == '-' && !tokens.empty() && tokens.back().kind == Tok::Word && !space) {
         fail(what_, text_,
-             "names with characters other than letters, digits, '_', '.' and '/' must be quoted, e.g. metrics.`" +
+             "names with characters other than letters, digits, '_', '.' and '/' must be quoted, e.g. "
+             "metrics.`" +
                  tokens.back().text.substr(tokens.back().text.find('.') + 1) + "-...`",
              begin, 1);
       } else {
-        std::string shownChar = static_cast<unsigned char>(c) < 0x80 ? std::string(1, c) : "non-ASCII character";
+        std::string shownChar =
+            static_cast<unsigned char>(c) < 0x80 ? std::string(1, c) : "non-ASCII character";
         std::string hint = c == ';' ? " (one expression only; combine conditions with 'and' / 'or')" : "";
         fail(what_, text_, "unexpected '" + shownChar + "'" + hint, begin, 1);
       }
@@ -154,7 +161,8 @@ private:
     size_t begin = i++;
     while (true) {
       if (i >= n) {
-        fail(what_, text_, std::string("unterminated ") + (quote == '`' ? "quoted name" : "string") + ": missing " + quote,
+        fail(what_, text_,
+             std::string("unterminated ") + (quote == '`' ? "quoted name" : "string") + ": missing " + quote,
              begin, n - begin);
       }
       if (text_[i] == quote) {
@@ -191,7 +199,8 @@ const std::vector<Attribute>& attributes() {
       {"status", "r.status", AttrType::Status},
       {"start_time", "r.start_time", AttrType::Time},
       {"end_time", "r.end_time", AttrType::Time},
-      {"duration", "((COALESCE(r.end_time, CAST(strftime('%s', 'now') AS INTEGER) * 1000) - r.start_time) / 1000.0)",
+      {"duration",
+       "((COALESCE(r.end_time, CAST(strftime('%s', 'now') AS INTEGER) * 1000) - r.start_time) / 1000.0)",
        AttrType::Number},
       {"experiment", "e.name", AttrType::Text},
       {"experiment_id", "r.experiment_id", AttrType::Number},
@@ -207,10 +216,15 @@ const std::vector<Attribute>& attributes() {
 }
 
 const Attribute* findAttribute(const std::string& name) {
-  static const std::vector<std::pair<std::string, std::string>> aliases = {
-      {"name", "run_name"}, {"id", "run_id"},           {"run_uuid", "run_id"},
-      {"run", "run_id"},    {"experiment_name", "experiment"}, {"source_name", "spec_path"},
-      {"spec", "spec_path"}, {"started", "start_time"},  {"ended", "end_time"}};
+  static const std::vector<std::pair<std::string, std::string>> aliases = {{"name", "run_name"},
+                                                                           {"id", "run_id"},
+                                                                           {"run_uuid", "run_id"},
+                                                                           {"run", "run_id"},
+                                                                           {"experiment_name", "experiment"},
+                                                                           {"source_name", "spec_path"},
+                                                                           {"spec", "spec_path"},
+                                                                           {"started", "start_time"},
+                                                                           {"ended", "end_time"}};
   std::string lower = support::toLower(name);
   for (const auto& [alias, target] : aliases) {
     if (lower == alias) lower = target;
@@ -227,21 +241,33 @@ struct EntityName {
 };
 
 const std::vector<EntityName>& entityNames() {
-  static const std::vector<EntityName> list = {
-      {"metrics", Entity::Metric},       {"metric", Entity::Metric},   {"params", Entity::Param},
-      {"param", Entity::Param},          {"parameters", Entity::Param}, {"tags", Entity::Tag},
-      {"tag", Entity::Tag},              {"attributes", Entity::Attribute}, {"attribute", Entity::Attribute},
-      {"attr", Entity::Attribute},       {"env", Entity::Env},         {"environment", Entity::Env}};
+  static const std::vector<EntityName> list = {{"metrics", Entity::Metric},
+                                               {"metric", Entity::Metric},
+                                               {"params", Entity::Param},
+                                               {"param", Entity::Param},
+                                               {"parameters", Entity::Param},
+                                               {"tags", Entity::Tag},
+                                               {"tag", Entity::Tag},
+                                               {"attributes", Entity::Attribute},
+                                               {"attribute", Entity::Attribute},
+                                               {"attr", Entity::Attribute},
+                                               {"env", Entity::Env},
+                                               {"environment", Entity::Env}};
   return list;
 }
 
 const char* entityPrefix(Entity e) {
   switch (e) {
-  case Entity::Metric: return "metrics";
-  case Entity::Param: return "params";
-  case Entity::Tag: return "tags";
-  case Entity::Attribute: return "attributes";
-  case Entity::Env: return "env";
+  case Entity::Metric:
+    return "metrics";
+  case Entity::Param:
+    return "params";
+  case Entity::Tag:
+    return "tags";
+  case Entity::Attribute:
+    return "attributes";
+  case Entity::Env:
+    return "env";
   }
   return "";
 }
@@ -388,9 +414,11 @@ private:
         error("expected a field (metrics.x, params.x, tags.x, attributes.x) before a value, not a number", t);
       }
       if (t.kind == Tok::SString || t.kind == Tok::DString) {
-        error("expected a field (metrics.x, params.x, tags.x, attributes.x), not a string; a quoted name goes "
-              "after the entity: metrics.\"" + t.text + "\"",
-              t);
+        error(
+            "expected a field (metrics.x, params.x, tags.x, attributes.x), not a string; a quoted name goes "
+            "after the entity: metrics.\"" +
+                t.text + "\"",
+            t);
       }
       error("expected a field such as metrics.auc, params.lr, tags.x or status, found '" + t.text + "'", t);
     }
@@ -405,7 +433,8 @@ private:
     }
     if (dot == std::string::npos) {
       if (entity && entity->entity != Entity::Attribute) {
-        error("expected '.' and a name after '" + t.text + "', e.g. " + entityPrefix(entity->entity) + ".auc", t);
+        error("expected '.' and a name after '" + t.text + "', e.g. " + entityPrefix(entity->entity) + ".auc",
+              t);
       }
       if (const Attribute* a = findAttribute(t.text)) {
         f.entity = Entity::Attribute;
@@ -428,7 +457,8 @@ private:
     if (!entity) {
       std::vector<std::string> words = {"metrics", "params", "tags", "attributes", "env"};
       std::string suggestion = support::closestMatch(head, words);
-      errorAt("unknown entity '" + head + "'" + (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)") +
+      errorAt("unknown entity '" + head + "'" +
+                  (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)") +
                   "; use metrics., params., tags., attributes. or env.",
               t.position, head.size());
     }
@@ -454,8 +484,8 @@ private:
       if (!a) {
         std::string suggestion = support::closestMatch(rest, attributeNames());
         errorAt("unknown run attribute '" + rest + "'" +
-                    (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)") + "; known: " +
-                    support::join(attributeNames(), ", "),
+                    (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)") +
+                    "; known: " + support::join(attributeNames(), ", "),
                 t.position, f.length);
       }
       f.name = a->name;
@@ -495,7 +525,8 @@ private:
       lit.text = t.text;
       return lit;
     }
-    if (t.kind == Tok::Backtick) error("backticks quote names, not values; write the value in 'single quotes'", t);
+    if (t.kind == Tok::Backtick)
+      error("backticks quote names, not values; write the value in 'single quotes'", t);
     if (t.kind == Tok::End) error("expected a value (a number or a 'quoted string') at the end", t);
     if (t.kind == Tok::Word && (lower(t) == "true" || lower(t) == "false")) {
       // Booleans compare with a bool param's text form ("true"/"false").
@@ -516,7 +547,8 @@ private:
     auto wrongKind = [&](const std::string& message) { errorAt(message, lit.position, lit.length); };
     switch (f.entity) {
     case Entity::Metric:
-      if (!lit.isNumber) wrongKind("metrics are numbers: compare " + f.label + " with a number, not a string");
+      if (!lit.isNumber)
+        wrongKind("metrics are numbers: compare " + f.label + " with a number, not a string");
       return lit.value;
     case Entity::Tag:
     case Entity::Env:
@@ -528,11 +560,13 @@ private:
     case Entity::Param:
       if (forLike && lit.isNumber) wrongKind("LIKE patterns are strings: quote it");
       return lit.value;
-    case Entity::Attribute: break;
+    case Entity::Attribute:
+      break;
     }
     switch (attrType) {
     case AttrType::Text:
-      if (lit.isNumber) wrongKind("'" + f.name + "' is text: quote the value, e.g. " + f.name + " = '" + lit.text + "'");
+      if (lit.isNumber)
+        wrongKind("'" + f.name + "' is text: quote the value, e.g. " + f.name + " = '" + lit.text + "'");
       return lit.value;
     case AttrType::Status: {
       if (lit.isNumber) wrongKind("status is one of 'running', 'finished', 'failed', 'interrupted'");
@@ -557,7 +591,8 @@ private:
       if (lit.isNumber) return lit.value; // milliseconds since the epoch, as MLflow
       int64_t ms = 0;
       if (!parseTime(lit.text, ms)) {
-        wrongKind("'" + f.name + "' takes milliseconds since 1970 or a UTC date 'YYYY-MM-DD' or "
+        wrongKind("'" + f.name +
+                  "' takes milliseconds since 1970 or a UTC date 'YYYY-MM-DD' or "
                   "'YYYY-MM-DD HH:MM[:SS]'");
       }
       return ms;
@@ -570,11 +605,12 @@ private:
     std::tm tm{};
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
     char sep = 0;
-    int matched = std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &year, &month, &day, &sep, &hour, &minute,
-                              &second);
+    int matched = std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &year, &month, &day, &sep, &hour,
+                              &minute, &second);
     if (matched != 3 && matched != 6 && matched != 7) return false;
     if (matched > 3 && sep != ' ' && sep != 'T') return false;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return false;
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+      return false;
     tm.tm_year = year - 1900;
     tm.tm_mon = month - 1;
     tm.tm_mday = day;
@@ -588,10 +624,14 @@ private:
   // The column the comparison applies to, inside the entity's EXISTS sub-query (or on r/e for attributes).
   std::string column(const FieldRef& f, bool numeric, AttrType attrType) {
     switch (f.entity) {
-    case Entity::Metric: return "m.value";
-    case Entity::Param: return numeric ? "p.value_num" : "p.value";
-    case Entity::Tag: return "t.value";
-    case Entity::Env: return "v.value";
+    case Entity::Metric:
+      return "m.value";
+    case Entity::Param:
+      return numeric ? "p.value_num" : "p.value";
+    case Entity::Tag:
+      return "t.value";
+    case Entity::Env:
+      return "v.value";
     case Entity::Attribute: {
       (void)attrType;
       return findAttribute(f.name)->sql;
@@ -611,10 +651,17 @@ private:
       alias = "m";
       extra = " AND m.is_nan = 0";
       break;
-    case Entity::Param: table = "params", alias = "p"; break;
-    case Entity::Tag: table = "tags", alias = "t"; break;
-    case Entity::Env: table = "environment", alias = "v"; break;
-    case Entity::Attribute: return;
+    case Entity::Param:
+      table = "params", alias = "p";
+      break;
+    case Entity::Tag:
+      table = "tags", alias = "t";
+      break;
+    case Entity::Env:
+      table = "environment", alias = "v";
+      break;
+    case Entity::Attribute:
+      return;
     }
     // A NaN metric counts as absent both ways: `is null` matches it and comparisons never do.
     emit(std::string(negatedPresence ? "NOT EXISTS" : "EXISTS") + " (SELECT 1 FROM " + table + " " + alias +
@@ -668,7 +715,8 @@ private:
       next();
       std::vector<Literal> values;
       while (true) {
-        if (peek().kind == Tok::RParen && values.empty()) error("empty list: 'in' needs at least one value", peek());
+        if (peek().kind == Tok::RParen && values.empty())
+          error("empty list: 'in' needs at least one value", peek());
         values.push_back(literal());
         if (peek().kind == Tok::Comma) {
           next();
@@ -678,7 +726,8 @@ private:
           next();
           break;
         }
-        error(peek().kind == Tok::End ? "missing ')' to close the list" : "expected ',' or ')' in the value list",
+        error(peek().kind == Tok::End ? "missing ')' to close the list"
+                                      : "expected ',' or ')' in the value list",
               peek());
       }
       for (const auto& v : values) {
@@ -707,7 +756,8 @@ private:
       if (!isKeyword(peek(), "and")) error("expected 'and' between the two bounds of 'between'", peek());
       next();
       Literal high = literal();
-      if (low.isNumber != high.isNumber) errorAt("'between' bounds must both be numbers or both strings", high.position, high.length);
+      if (low.isNumber != high.isNumber)
+        errorAt("'between' bounds must both be numbers or both strings", high.position, high.length);
       SqlValue lo = typed(f, low, attrType, false), hi = typed(f, high, attrType, false);
       openEntity(f, false);
       emit(std::string(f.entity == Entity::Attribute ? "(" : " AND ") + column(f, low.isNumber, attrType) +
@@ -723,7 +773,8 @@ private:
       next();
       Literal pattern = literal();
       if (pattern.isNumber) errorAt("LIKE patterns are strings: quote it", pattern.position, pattern.length);
-      if (f.entity == Entity::Metric) errorAt("metrics are numbers: LIKE does not apply", op.position, op.length);
+      if (f.entity == Entity::Metric)
+        errorAt("metrics are numbers: LIKE does not apply", op.position, op.length);
       if (f.entity == Entity::Attribute && (attrType == AttrType::Number || attrType == AttrType::Time)) {
         errorAt("'" + f.name + "' is a number: LIKE does not apply", op.position, op.length);
       }
@@ -741,8 +792,11 @@ private:
       return;
     }
     if (op.kind != Tok::Op) {
-      if (op.kind == Tok::End) error("expected a comparison (=, !=, <, <=, >, >=, in, between, like) at the end", op);
-      error("expected a comparison operator (=, !=, <, <=, >, >=, in, between, like, is null) after " + f.label, op);
+      if (op.kind == Tok::End)
+        error("expected a comparison (=, !=, <, <=, >, >=, in, between, like) at the end", op);
+      error("expected a comparison operator (=, !=, <, <=, >, >=, in, between, like, is null) after " +
+                f.label,
+            op);
     }
     next();
     std::string sqlOp = op.text == "==" ? "=" : op.text == "<>" ? "!=" : op.text;
@@ -752,8 +806,8 @@ private:
       errorAt("status can only be compared with =, !=, in or like", op.position, op.length);
     }
     openEntity(f, false);
-    emit(std::string(f.entity == Entity::Attribute ? "(" : " AND ") + column(f, value.isNumber, attrType) + " " +
-         sqlOp + " ?");
+    emit(std::string(f.entity == Entity::Attribute ? "(" : " AND ") + column(f, value.isNumber, attrType) +
+         " " + sqlOp + " ?");
     bind(v);
     if (f.entity == Entity::Attribute) emit(")");
     closeEntity(f);
@@ -763,12 +817,23 @@ private:
     std::string glob;
     for (char c : like) {
       switch (c) {
-      case '%': glob += '*'; break;
-      case '_': glob += '?'; break;
-      case '*': glob += "[*]"; break;
-      case '?': glob += "[?]"; break;
-      case '[': glob += "[[]"; break;
-      default: glob += c;
+      case '%':
+        glob += '*';
+        break;
+      case '_':
+        glob += '?';
+        break;
+      case '*':
+        glob += "[*]";
+        break;
+      case '?':
+        glob += "[?]";
+        break;
+      case '[':
+        glob += "[[]";
+        break;
+      default:
+        glob += c;
       }
     }
     return glob;
@@ -784,11 +849,17 @@ private:
 
 } // namespace
 
-CompiledWhere compileWhere(const std::string& expression) { return Parser(expression, "--where expression").where(); }
+CompiledWhere compileWhere(const std::string& expression) {
+  return Parser(expression, "--where expression").where();
+}
 
-std::vector<SortKey> parseSort(const std::string& text) { return Parser(text, "--sort list").sortKeys(); }
+std::vector<SortKey> parseSort(const std::string& text) {
+  return Parser(text, "--sort list").sortKeys();
+}
 
-std::vector<FieldRef> parseColumns(const std::string& text) { return Parser(text, "--columns list").columns(); }
+std::vector<FieldRef> parseColumns(const std::string& text) {
+  return Parser(text, "--columns list").columns();
+}
 
 SqlFragment fieldValueSql(const FieldRef& field) {
   SqlFragment f;
@@ -798,11 +869,18 @@ SqlFragment fieldValueSql(const FieldRef& field) {
             "WHERE m.run_uuid = r.run_uuid AND m.key = ?)";
     break;
   case Entity::Param:
-    f.sql = "(SELECT COALESCE(p.value_num, p.value) FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = ?)";
+    f.sql =
+        "(SELECT COALESCE(p.value_num, p.value) FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = ?)";
     break;
-  case Entity::Tag: f.sql = "(SELECT t.value FROM tags t WHERE t.run_uuid = r.run_uuid AND t.key = ?)"; break;
-  case Entity::Env: f.sql = "(SELECT v.value FROM environment v WHERE v.run_uuid = r.run_uuid AND v.key = ?)"; break;
-  case Entity::Attribute: f.sql = findAttribute(field.name)->sql; return f;
+  case Entity::Tag:
+    f.sql = "(SELECT t.value FROM tags t WHERE t.run_uuid = r.run_uuid AND t.key = ?)";
+    break;
+  case Entity::Env:
+    f.sql = "(SELECT v.value FROM environment v WHERE v.run_uuid = r.run_uuid AND v.key = ?)";
+    break;
+  case Entity::Attribute:
+    f.sql = findAttribute(field.name)->sql;
+    return f;
   }
   f.params.push_back(field.name);
   return f;

@@ -18,8 +18,8 @@ enum class Entity { Metric, Param, Tag, Attribute, Env };
 
 struct FieldRef {
   Entity entity = Entity::Attribute;
-  std::string name;   // metric/param/tag/env key, or the canonical attribute name
-  std::string label;  // how the user wrote it, normalised: "metrics.auc", "status"
+  std::string name;    // metric/param/tag/env key, or the canonical attribute name
+  std::string label;   // how the user wrote it, normalised: "metrics.auc", "status"
   size_t position = 0; // byte offset in the text it was parsed from
   size_t length = 0;
 };

@@ -13,9 +13,10 @@ namespace mhr::tracker {
 
 namespace {
 
-const char* kRunColumns = "r.run_uuid, e.name, r.name, r.status, r.status_message, r.start_time, r.end_time, r.seed, "
-                          "r.source_name, r.spec_hash, r.semantic_hash, r.user_id, r.source_version, "
-                          "r.resolved_settings, r.resume_count";
+const char* kRunColumns =
+    "r.run_uuid, e.name, r.name, r.status, r.status_message, r.start_time, r.end_time, r.seed, "
+    "r.source_name, r.spec_hash, r.semantic_hash, r.user_id, r.source_version, "
+    "r.resolved_settings, r.resume_count";
 
 RunInfo runInfoFromRow(Stmt& s) {
   RunInfo info;
@@ -38,14 +39,17 @@ RunInfo runInfoFromRow(Stmt& s) {
 }
 
 RunInfo loadRunInfoNoTxn(Db& db, const std::string& runId) {
-  Stmt s = db.prepare(std::string("SELECT ") + kRunColumns +
-                      " FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = ?");
+  Stmt s =
+      db.prepare(std::string("SELECT ") + kRunColumns +
+                 " FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = ?");
   s.bind(1, runId);
   if (!s.step()) throw UserError("no run " + runId + " in '" + db.path() + "'");
   return runInfoFromRow(s);
 }
 
-double nanIfNull(Stmt& s, int column) { return s.isNull(column) ? NAN : s.getDouble(column); }
+double nanIfNull(Stmt& s, int column) {
+  return s.isNull(column) ? NAN : s.getDouble(column);
+}
 
 std::vector<std::string> jsonStrings(const std::string& text, const std::string& what) {
   try {
@@ -83,11 +87,13 @@ RunDetails loadRun(Db& db, const std::string& runId) {
       while (s.step()) d.params.push_back({s.getText(0), paramFromRow(s.getText(2), s.getText(1))});
     }
     {
-      Stmt s = db.prepare("SELECT key, value, is_nan, step, epoch, timestamp FROM latest_metrics WHERE run_uuid = ? "
-                          "ORDER BY key");
+      Stmt s = db.prepare(
+          "SELECT key, value, is_nan, step, epoch, timestamp FROM latest_metrics WHERE run_uuid = ? "
+          "ORDER BY key");
       s.bind(1, runId);
       while (s.step()) {
-        d.latest.push_back({s.getText(0), s.getInt(2) ? NAN : s.getDouble(1), s.getInt(3), s.getInt(4), s.getInt(5)});
+        d.latest.push_back(
+            {s.getText(0), s.getInt(2) ? NAN : s.getDouble(1), s.getInt(3), s.getInt(4), s.getInt(5)});
       }
     }
     {
@@ -101,8 +107,9 @@ RunDetails loadRun(Db& db, const std::string& runId) {
       while (s.step()) d.environment[s.getText(0)] = s.getText(1);
     }
     {
-      Stmt s = db.prepare("SELECT network, statement_index, statement, location, verdict, reason, mode, max_abs_error, "
-                          "border_error, rel_error FROM verdicts WHERE run_uuid = ? ORDER BY network, statement_index");
+      Stmt s = db.prepare(
+          "SELECT network, statement_index, statement, location, verdict, reason, mode, max_abs_error, "
+          "border_error, rel_error FROM verdicts WHERE run_uuid = ? ORDER BY network, statement_index");
       s.bind(1, runId);
       while (s.step()) {
         runtime::VerdictRecord v;
@@ -120,7 +127,8 @@ RunDetails loadRun(Db& db, const std::string& runId) {
       }
     }
     {
-      Stmt s = db.prepare("SELECT child, parent, parent_stage, statements FROM lineage WHERE run_uuid = ? ORDER BY rowid");
+      Stmt s = db.prepare(
+          "SELECT child, parent, parent_stage, statements FROM lineage WHERE run_uuid = ? ORDER BY rowid");
       s.bind(1, runId);
       while (s.step()) {
         runtime::LineageRecord l;
@@ -146,12 +154,13 @@ RunDetails loadRun(Db& db, const std::string& runId) {
       }
     }
     {
-      Stmt s = db.prepare("SELECT stage, classes, multi_label, sample_count FROM prediction_sets WHERE run_uuid = ? "
-                          "ORDER BY logged_time, stage");
+      Stmt s = db.prepare(
+          "SELECT stage, classes, multi_label, sample_count FROM prediction_sets WHERE run_uuid = ? "
+          "ORDER BY logged_time, stage");
       s.bind(1, runId);
       while (s.step()) {
-        d.predictionSets.push_back(
-            {s.getText(0), jsonStrings(s.getText(1), "prediction_sets.classes"), s.getInt(2) != 0, s.getInt(3)});
+        d.predictionSets.push_back({s.getText(0), jsonStrings(s.getText(1), "prediction_sets.classes"),
+                                    s.getInt(2) != 0, s.getInt(3)});
       }
     }
     {
@@ -178,7 +187,8 @@ std::vector<MetricPoint> loadMetricHistory(Db& db, const std::string& runId, con
     s.bind(1, runId);
     if (!key.empty()) s.bind(2, key);
     while (s.step()) {
-      points.push_back({s.getText(0), s.getInt(2) ? NAN : s.getDouble(1), s.getInt(3), s.getInt(4), s.getInt(5)});
+      points.push_back(
+          {s.getText(0), s.getInt(2) ? NAN : s.getDouble(1), s.getInt(3), s.getInt(4), s.getInt(5)});
     }
     return points;
   });
@@ -187,8 +197,9 @@ std::vector<MetricPoint> loadMetricHistory(Db& db, const std::string& runId, con
 std::vector<runtime::PredictionSet> loadPredictions(Db& db, const std::string& runId) {
   return db.read([&] {
     std::vector<runtime::PredictionSet> sets;
-    Stmt s = db.prepare("SELECT stage, classes, multi_label, sample_count FROM prediction_sets WHERE run_uuid = ? "
-                        "ORDER BY logged_time, stage");
+    Stmt s =
+        db.prepare("SELECT stage, classes, multi_label, sample_count FROM prediction_sets WHERE run_uuid = ? "
+                   "ORDER BY logged_time, stage");
     s.bind(1, runId);
     while (s.step()) {
       runtime::PredictionSet set;
@@ -197,8 +208,8 @@ std::vector<runtime::PredictionSet> loadPredictions(Db& db, const std::string& r
       set.multiLabel = s.getInt(2) != 0;
       int64_t n = s.getInt(3);
       if (n < 0 || set.classes.empty()) {
-        throw UserError("tracker database '" + db.path() + "': prediction set '" + set.stage + "' of run " + runId +
-                        " has no classes or a negative sample count");
+        throw UserError("tracker database '" + db.path() + "': prediction set '" + set.stage + "' of run " +
+                        runId + " has no classes or a negative sample count");
       }
       set.sampleIds.assign(static_cast<size_t>(n), "");
       set.labels.assign(static_cast<size_t>(n), std::vector<float>(set.classes.size(), 0.f));
@@ -213,20 +224,22 @@ std::vector<runtime::PredictionSet> loadPredictions(Db& db, const std::string& r
         int64_t i = rows.getInt(0);
         auto c = classIndex.find(rows.getText(2));
         if (i < 0 || i >= n || c == classIndex.end()) {
-          throw UserError("tracker database '" + db.path() + "': prediction row of run " + runId + " stage '" +
-                          set.stage + "' names sample " + std::to_string(i) + " / class '" + rows.getText(2) +
-                          "' outside its prediction set");
+          throw UserError("tracker database '" + db.path() + "': prediction row of run " + runId +
+                          " stage '" + set.stage + "' names sample " + std::to_string(i) + " / class '" +
+                          rows.getText(2) + "' outside its prediction set");
         }
         set.sampleIds[size_t(i)] = rows.getText(1);
         set.labels[size_t(i)][c->second] = static_cast<float>(rows.getDouble(3));
-        set.scores[size_t(i)][c->second] = static_cast<float>(rows.getDouble(4));
+        // NULL is a NaN score (SQLite has no NaN): kept so that the report can say which sample it was.
+        set.scores[size_t(i)][c->second] = rows.isNull(4) ? NAN : static_cast<float>(rows.getDouble(4));
         ++filled[size_t(i)];
       }
       for (int64_t i = 0; i < n; ++i) {
         if (filled[size_t(i)] != set.classes.size()) {
-          throw UserError("tracker database '" + db.path() + "': prediction set '" + set.stage + "' of run " + runId +
-                          " is incomplete (sample " + std::to_string(i) + " has " + std::to_string(filled[size_t(i)]) +
-                          " of " + std::to_string(set.classes.size()) + " class scores)");
+          throw UserError("tracker database '" + db.path() + "': prediction set '" + set.stage + "' of run " +
+                          runId + " is incomplete (sample " + std::to_string(i) + " has " +
+                          std::to_string(filled[size_t(i)]) + " of " + std::to_string(set.classes.size()) +
+                          " class scores)");
         }
       }
       sets.push_back(std::move(set));
@@ -238,8 +251,9 @@ std::vector<runtime::PredictionSet> loadPredictions(Db& db, const std::string& r
 std::vector<runtime::CamRecord> loadCams(Db& db, const std::string& runId) {
   return db.read([&] {
     std::vector<runtime::CamRecord> cams;
-    Stmt s = db.prepare("SELECT stage, sample_id, label, predicted, height, width, image, cam_height, cam_width, cam "
-                        "FROM cams WHERE run_uuid = ? ORDER BY stage, logged_time, sample_id");
+    Stmt s = db.prepare(
+        "SELECT stage, sample_id, label, predicted, height, width, image, cam_height, cam_width, cam "
+        "FROM cams WHERE run_uuid = ? ORDER BY stage, logged_time, sample_id");
     s.bind(1, runId);
     while (s.step()) {
       runtime::CamRecord c;
@@ -259,7 +273,8 @@ std::vector<runtime::CamRecord> loadCams(Db& db, const std::string& runId) {
   });
 }
 
-std::vector<std::vector<SqlValue>> queryRuns(Db& db, const Selection& selection, const std::vector<FieldRef>& columns) {
+std::vector<std::vector<SqlValue>> queryRuns(Db& db, const Selection& selection,
+                                             const std::vector<FieldRef>& columns) {
   CompiledWhere where = compileWhere(selection.where);
   std::vector<SortKey> sort = parseSort(selection.sort);
   // Placeholders are numbered by position in the text, so values are appended in the order SQL is written.
@@ -290,7 +305,8 @@ std::vector<std::vector<SqlValue>> queryRuns(Db& db, const Selection& selection,
   return db.read([&] {
     std::vector<std::vector<SqlValue>> rows;
     Stmt s = db.prepare(sql);
-    MHR_ASSERT(s.parameterCount() == static_cast<int>(params.size()), "query placeholders and values disagree");
+    MHR_ASSERT(s.parameterCount() == static_cast<int>(params.size()),
+               "query placeholders and values disagree");
     s.bindAll(params);
     while (s.step()) {
       std::vector<SqlValue> row;
@@ -311,11 +327,16 @@ std::vector<std::string> selectRuns(Db& db, const Selection& selection) {
 namespace {
 const char* keyTable(Entity entity) {
   switch (entity) {
-  case Entity::Metric: return "latest_metrics";
-  case Entity::Param: return "params";
-  case Entity::Tag: return "tags";
-  case Entity::Env: return "environment";
-  case Entity::Attribute: return nullptr;
+  case Entity::Metric:
+    return "latest_metrics";
+  case Entity::Param:
+    return "params";
+  case Entity::Tag:
+    return "tags";
+  case Entity::Env:
+    return "environment";
+  case Entity::Attribute:
+    return nullptr;
   }
   return nullptr;
 }

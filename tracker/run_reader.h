@@ -1,8 +1,8 @@
-// tracker/run_reader.h — the read side of the tracker. In: an open Tracker (or its Db) and run ids; out: plain
-// structs with everything stored about a run (RunDetails), metric histories, prediction sets and CAM records
-// (the runtime's own record types, read back), and the run ids a --where/--sort selection picks. Every
-// function reads inside one transaction, so what it returns is one consistent snapshot even while runs are
-// being written.
+// tracker/run_reader.h — the read side of the tracker. In: an open Tracker (or its Db) and run ids; out:
+// plain structs with everything stored about a run (RunDetails), metric histories, prediction sets and CAM
+// records (the runtime's own record types, read back), and the run ids a --where/--sort selection picks.
+// Every function reads inside one transaction, so what it returns is one consistent snapshot even while runs
+// are being written.
 #pragma once
 
 #include "runtime/metrics_sink.h"
@@ -22,12 +22,12 @@ struct RunInfo {
   std::string name;
   std::string status;
   std::string statusMessage;
-  int64_t startTime = 0;               // ms since the epoch
-  std::optional<int64_t> endTime;      // unset while running
+  int64_t startTime = 0;          // ms since the epoch
+  std::optional<int64_t> endTime; // unset while running
   std::optional<int64_t> seed;
   std::string specPath, specHash, semanticHash;
   std::string userId, sourceVersion;
-  std::string resolvedSettings;        // JSON object text
+  std::string resolvedSettings; // JSON object text
   int64_t resumeCount = 0;
 };
 
@@ -54,16 +54,16 @@ struct PredictionSummary {
 struct RunDetails {
   RunInfo info;
   std::string specText;
-  std::vector<ParamRow> params;        // by key
-  std::vector<MetricPoint> latest;     // latest_metrics, by key
+  std::vector<ParamRow> params;    // by key
+  std::vector<MetricPoint> latest; // latest_metrics, by key
   std::map<std::string, std::string> tags;
   std::map<std::string, std::string> environment;
-  std::vector<runtime::VerdictRecord> verdicts;  // by network, statement index
+  std::vector<runtime::VerdictRecord> verdicts; // by network, statement index
   std::vector<runtime::LineageRecord> lineage;
   std::vector<runtime::ArtifactRecord> artifacts;
   std::vector<PredictionSummary> predictionSets;
   int64_t camCount = 0;
-  int64_t metricPoints = 0;            // rows in the metrics history
+  int64_t metricPoints = 0; // rows in the metrics history
 };
 
 RunDetails loadRun(Db& db, const std::string& runId);
@@ -74,16 +74,17 @@ std::vector<runtime::PredictionSet> loadPredictions(Db& db, const std::string& r
 std::vector<runtime::CamRecord> loadCams(Db& db, const std::string& runId);
 
 struct Selection {
-  std::string where;          // the --where expression ("" = all runs)
-  std::string sort;           // the --sort list ("" = newest first)
-  std::string experiment;     // only this experiment ("" = all)
-  int64_t limit = -1;         // -1 = no limit
+  std::string where;      // the --where expression ("" = all runs)
+  std::string sort;       // the --sort list ("" = newest first)
+  std::string experiment; // only this experiment ("" = all)
+  int64_t limit = -1;     // -1 = no limit
 };
 
 // Run ids in display order; throws mhr::UserError (with a caret) for a bad expression.
 std::vector<std::string> selectRuns(Db& db, const Selection& selection);
 // The selected runs as rows: the run id, then one value per column (fieldValueSql), in one query.
-std::vector<std::vector<SqlValue>> queryRuns(Db& db, const Selection& selection, const std::vector<FieldRef>& columns);
+std::vector<std::vector<SqlValue>> queryRuns(Db& db, const Selection& selection,
+                                             const std::vector<FieldRef>& columns);
 
 // Names of keys the store holds (for "did you mean" on --where fields that match nothing).
 std::vector<std::string> knownKeys(Db& db, Entity entity);

@@ -38,10 +38,10 @@ bool RunWriter::Pending::empty() const {
          artifacts.empty() && predictions.empty() && cams.empty() && points.empty();
 }
 
-RunWriter::RunWriter(std::shared_ptr<Db> db, std::string runId, std::string writerToken, const WriterOptions& options,
-                     std::map<std::string, runtime::ParamValue> knownParams)
-    : db_(std::move(db)), runId_(std::move(runId)), token_(std::move(writerToken)), options_(options), params_(std::move(knownParams)),
-      lastFlush_(std::chrono::steady_clock::now()) {
+RunWriter::RunWriter(std::shared_ptr<Db> db, std::string runId, std::string writerToken,
+                     const WriterOptions& options, std::map<std::string, runtime::ParamValue> knownParams)
+    : db_(std::move(db)), runId_(std::move(runId)), token_(std::move(writerToken)), options_(options),
+      params_(std::move(knownParams)), lastFlush_(std::chrono::steady_clock::now()) {
   pending_.points.reserve(options_.flushEveryPoints);
 }
 
@@ -191,8 +191,10 @@ void RunWriter::finish(RunStatus status, const std::string& message) {
   pending_ = Pending{};
   finished_ = true;
   if (!owned) {
-    throw UserError("run " + runId_ + " was taken over by another process (`mhr run --resume --force`) or "
-                    "removed; this process's final status (" + toString(status) + ") was not recorded");
+    throw UserError("run " + runId_ +
+                    " was taken over by another process (`mhr run --resume --force`) or "
+                    "removed; this process's final status (" +
+                    toString(status) + ") was not recorded");
   }
 }
 
@@ -219,8 +221,9 @@ void RunWriter::flushLocked() {
 void RunWriter::writePending(const Pending& p) {
   Db& db = *db_;
   if (!p.params.empty()) {
-    Stmt& insert = db.cached("INSERT INTO params (key, value, run_uuid, value_type, value_num) VALUES (?, ?, ?, ?, ?) "
-                             "ON CONFLICT (key, run_uuid) DO NOTHING");
+    Stmt& insert =
+        db.cached("INSERT INTO params (key, value, run_uuid, value_type, value_num) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT (key, run_uuid) DO NOTHING");
     for (const auto& [key, value] : p.params) {
       insert.bind(1, key).bind(2, paramText(value)).bind(3, runId_).bind(4, paramTypeName(value));
       if (auto i = std::get_if<int64_t>(&value)) {
@@ -246,9 +249,10 @@ void RunWriter::writePending(const Pending& p) {
     for (const auto& [key, value] : p.environment) upsert.bind(1, runId_).bind(2, key).bind(3, value).run();
   }
   if (!p.verdicts.empty()) {
-    Stmt& upsert = db.cached(
-        "INSERT OR REPLACE INTO verdicts (run_uuid, network, statement_index, statement, location, verdict, reason, "
-        "mode, max_abs_error, border_error, rel_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Stmt& upsert =
+        db.cached("INSERT OR REPLACE INTO verdicts (run_uuid, network, statement_index, statement, location, "
+                  "verdict, reason, "
+                  "mode, max_abs_error, border_error, rel_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (const auto& v : p.verdicts) {
       upsert.bind(1, runId_).bind(2, v.network).bind(3, v.statementIndex).bind(4, v.statement);
       upsert.bind(5, v.location).bind(6, v.verdict).bind(7, v.reason).bind(8, v.mode);
@@ -279,12 +283,17 @@ void RunWriter::writePending(const Pending& p) {
     // A stage evaluated again (after a resume) replaces its earlier predictions.
     Stmt& dropRows = db.cached("DELETE FROM predictions WHERE run_uuid = ? AND stage = ?");
     dropRows.bind(1, runId_).bind(2, set.stage).run();
-    Stmt& upsertSet = db.cached("INSERT OR REPLACE INTO prediction_sets (run_uuid, stage, classes, multi_label, "
-                                "sample_count, logged_time) VALUES (?, ?, ?, ?, ?, ?)");
+    Stmt& upsertSet =
+        db.cached("INSERT OR REPLACE INTO prediction_sets (run_uuid, stage, classes, multi_label, "
+                  "sample_count, logged_time) VALUES (?, ?, ?, ?, ?, ?)");
     upsertSet.bind(1, runId_).bind(2, set.stage).bind(3, nlohmann::json(set.classes).dump());
-    upsertSet.bind(4, int64_t(set.multiLabel ? 1 : 0)).bind(5, int64_t(set.sampleIds.size())).bind(6, now).run();
-    Stmt& insert = db.cached("INSERT INTO predictions (run_uuid, stage, sample_index, sample_id, class, label, "
-                             "score) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    upsertSet.bind(4, int64_t(set.multiLabel ? 1 : 0))
+        .bind(5, int64_t(set.sampleIds.size()))
+        .bind(6, now)
+        .run();
+    Stmt& insert =
+        db.cached("INSERT INTO predictions (run_uuid, stage, sample_index, sample_id, class, label, "
+                  "score) VALUES (?, ?, ?, ?, ?, ?, ?)");
     for (size_t i = 0; i < set.sampleIds.size(); ++i) {
       for (size_t c = 0; c < set.classes.size(); ++c) {
         insert.bind(1, runId_).bind(2, set.stage).bind(3, int64_t(i)).bind(4, set.sampleIds[i]);
@@ -294,9 +303,10 @@ void RunWriter::writePending(const Pending& p) {
     }
   }
   if (!p.cams.empty()) {
-    Stmt& upsert = db.cached("INSERT OR REPLACE INTO cams (run_uuid, stage, sample_id, label, predicted, height, "
-                             "width, image, cam_height, cam_width, cam, logged_time) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Stmt& upsert =
+        db.cached("INSERT OR REPLACE INTO cams (run_uuid, stage, sample_id, label, predicted, height, "
+                  "width, image, cam_height, cam_width, cam, logged_time) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (const auto& c : p.cams) {
       upsert.bind(1, runId_).bind(2, c.stage).bind(3, c.sampleId).bind(4, c.label).bind(5, c.predicted);
       upsert.bind(6, c.height).bind(7, c.width);
@@ -315,12 +325,14 @@ void RunWriter::writePending(const Pending& p) {
       insert.bind(1, pt.key).bind(2, pt.value).bind(3, pt.timestamp).bind(4, pt.step);
       insert.bind(5, int64_t(pt.isNan ? 1 : 0)).bind(6, runId_).bind(7, pt.epoch).run();
       const Point*& best = newest[pt.key];
-      if (!best || std::tie(pt.step, pt.timestamp, pt.value) > std::tie(best->step, best->timestamp, best->value)) {
+      if (!best ||
+          std::tie(pt.step, pt.timestamp, pt.value) > std::tie(best->step, best->timestamp, best->value)) {
         best = &pt;
       }
     }
     Stmt& latest = db.cached(
-        "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid, epoch) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid, epoch) VALUES (?, ?, ?, "
+        "?, ?, ?, ?) "
         "ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, "
         "step = excluded.step, is_nan = excluded.is_nan, epoch = excluded.epoch "
         "WHERE (excluded.step, excluded.timestamp, excluded.value) > "

@@ -69,23 +69,33 @@ bool numericColumn(const FieldRef& f) {
 
 std::string entityWord(Entity e) {
   switch (e) {
-  case Entity::Metric: return "metric";
-  case Entity::Param: return "param";
-  case Entity::Tag: return "tag";
-  case Entity::Env: return "environment fact";
-  case Entity::Attribute: return "attribute";
+  case Entity::Metric:
+    return "metric";
+  case Entity::Param:
+    return "param";
+  case Entity::Tag:
+    return "tag";
+  case Entity::Env:
+    return "environment fact";
+  case Entity::Attribute:
+    return "attribute";
   }
   return "";
 }
 
-std::string paramDisplay(const runtime::ParamValue& v) { return paramText(v); }
+std::string paramDisplay(const runtime::ParamValue& v) {
+  return paramText(v);
+}
 
-std::string errorCell(double v) { return std::isnan(v) ? "-" : fmt::format("{:.2g}", v); }
+std::string errorCell(double v) {
+  return std::isnan(v) ? "-" : fmt::format("{:.2g}", v);
+}
 
 std::vector<std::vector<std::string>> chunks(const std::vector<std::string>& ids, size_t size) {
   std::vector<std::vector<std::string>> out;
   for (size_t i = 0; i < ids.size(); i += size) {
-    out.emplace_back(ids.begin() + static_cast<long>(i), ids.begin() + static_cast<long>(std::min(ids.size(), i + size)));
+    out.emplace_back(ids.begin() + static_cast<long>(i),
+                     ids.begin() + static_cast<long>(std::min(ids.size(), i + size)));
   }
   return out;
 }
@@ -106,7 +116,9 @@ std::string csvField(const std::string& text) {
   return out + "\"";
 }
 
-nlohmann::json jsonNumber(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json jsonNumber(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 
 nlohmann::json jsonParam(const runtime::ParamValue& v) {
   if (auto d = std::get_if<double>(&v)) return jsonNumber(*d);
@@ -195,7 +207,8 @@ std::string renderShow(Db& db, const std::string& runId, bool withSpec) {
                formatDuration(double(*r.endTime - r.startTime) / 1000.0) + ")";
   }
   field("started", started);
-  if (r.resumeCount > 0) field("resumed", std::to_string(r.resumeCount) + (r.resumeCount == 1 ? " time" : " times"));
+  if (r.resumeCount > 0)
+    field("resumed", std::to_string(r.resumeCount) + (r.resumeCount == 1 ? " time" : " times"));
   field("spec", r.specPath);
   field("spec hash", r.specHash);
   field("semantic hash", r.semanticHash);
@@ -210,7 +223,8 @@ std::string renderShow(Db& db, const std::string& runId, bool withSpec) {
     out += t.render();
   }
   if (!d.latest.empty()) {
-    out += fmt::format("\nMetrics (latest value of {} keys; {} points logged)\n", d.latest.size(), d.metricPoints);
+    out += fmt::format("\nMetrics (latest value of {} keys; {} points logged)\n", d.latest.size(),
+                       d.metricPoints);
     TextTable t({"key", "value", "step", "epoch"}, "  ");
     t.alignRight(1);
     t.alignRight(2);
@@ -225,8 +239,8 @@ std::string renderShow(Db& db, const std::string& runId, bool withSpec) {
     TextTable t({"network", "#", "statement", "verdict", "mode", "max abs", "border", "rel", "reason"}, "  ");
     for (size_t c : {1, 5, 6, 7}) t.alignRight(c);
     for (const auto& v : d.verdicts) {
-      t.addRow({v.network, std::to_string(v.statementIndex), v.statement, v.verdict, v.mode, errorCell(v.maxAbsError),
-                errorCell(v.borderError), errorCell(v.relError), v.reason});
+      t.addRow({v.network, std::to_string(v.statementIndex), v.statement, v.verdict, v.mode,
+                errorCell(v.maxAbsError), errorCell(v.borderError), errorCell(v.relError), v.reason});
     }
     out += t.render();
   }
@@ -244,7 +258,8 @@ std::string renderShow(Db& db, const std::string& runId, bool withSpec) {
       out += fmt::format("  {}: {} samples, {} {} ({})\n", p.stage, p.samples, p.classes.size(),
                          p.multiLabel ? "labels" : "classes", support::join(p.classes, ", "));
     }
-    if (d.camCount > 0) out += fmt::format("  {} class-activation maps (mhr report shows them)\n", d.camCount);
+    if (d.camCount > 0)
+      out += fmt::format("  {} class-activation maps (mhr report shows them)\n", d.camCount);
   }
   if (!d.artifacts.empty()) {
     out += "\nArtifacts\n";
@@ -288,7 +303,8 @@ std::string renderShow(Db& db, const std::string& runId, bool withSpec) {
 
 // ---------------------------------------------------------------------------------------------- compare
 
-Agreement compareHistories(const std::vector<MetricPoint>& a, const std::vector<MetricPoint>& b, double tolerance) {
+Agreement compareHistories(const std::vector<MetricPoint>& a, const std::vector<MetricPoint>& b,
+                           double tolerance) {
   // The last value per (key, step): a resumed run may have logged a step twice.
   auto index = [](const std::vector<MetricPoint>& points) {
     std::map<std::pair<std::string, int64_t>, double> byStep;
@@ -380,9 +396,11 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
     row("status", [](const RunDetails& r) { return r.info.status; });
     row("started", [](const RunDetails& r) { return formatLocalTime(r.info.startTime); });
     row("duration", [](const RunDetails& r) {
-      return r.info.endTime ? formatDuration(double(*r.info.endTime - r.info.startTime) / 1000.0) : std::string();
+      return r.info.endTime ? formatDuration(double(*r.info.endTime - r.info.startTime) / 1000.0)
+                            : std::string();
     });
-    row("seed", [](const RunDetails& r) { return r.info.seed ? std::to_string(*r.info.seed) : std::string(); });
+    row("seed",
+        [](const RunDetails& r) { return r.info.seed ? std::to_string(*r.info.seed) : std::string(); });
     row("spec hash", [](const RunDetails& r) { return r.info.specHash.substr(0, 12); });
     row("semantic hash", [](const RunDetails& r) { return r.info.semanticHash.substr(0, 12); });
     out += t.render(40);
@@ -415,7 +433,8 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
     if (t.rows() == 0) {
       out += fmt::format("\nParams: all {} are equal\n", params.size());
     } else {
-      out += fmt::format("\nParams that differ ({} of {}; the other {} are equal)\n", t.rows(), params.size(), same);
+      out += fmt::format("\nParams that differ ({} of {}; the other {} are equal)\n", t.rows(), params.size(),
+                         same);
       out += t.render(40);
     }
   }
@@ -467,7 +486,8 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
       }
       std::vector<std::string> cells = {key.first + "[" + std::to_string(key.second) + "] " + statement};
       for (const auto& v : values) {
-        cells.push_back(v ? v->verdict + (std::isnan(v->maxAbsError) ? "" : " " + errorCell(v->maxAbsError)) : "-");
+        cells.push_back(v ? v->verdict + (std::isnan(v->maxAbsError) ? "" : " " + errorCell(v->maxAbsError))
+                          : "-");
       }
       t.addRow(cells);
     }
@@ -493,22 +513,26 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
       if (runs[members[0]].info.seed != runs[other].info.seed) seeds = " (their seeds differ)";
       switch (a.kind) {
       case Agreement::Kind::Identical:
-        group += fmt::format("  {}: agree, bit-identical ({} metric points){}\n", pair, a.sharedPoints, seeds);
+        group +=
+            fmt::format("  {}: agree, bit-identical ({} metric points){}\n", pair, a.sharedPoints, seeds);
         break;
       case Agreement::Kind::WithinTolerance:
-        group += fmt::format("  {}: agree within tolerance {} (max relative difference {:.3g} over {} points){}\n",
-                                 pair, formatExact(options.tolerance), a.maxRelDiff, a.sharedPoints, seeds);
+        group +=
+            fmt::format("  {}: agree within tolerance {} (max relative difference {:.3g} over {} points){}\n",
+                        pair, formatExact(options.tolerance), a.maxRelDiff, a.sharedPoints, seeds);
         break;
       case Agreement::Kind::Differ: {
         std::string detail;
         if (!a.firstDiffKey.empty()) {
-          detail += fmt::format("first at {} step {}: {} vs {}; max relative difference {:.3g} over {} points",
-                                a.firstDiffKey, a.firstDiffStep, formatExact(a.firstDiffA), formatExact(a.firstDiffB),
-                                a.maxRelDiff, a.sharedPoints);
+          detail +=
+              fmt::format("first at {} step {}: {} vs {}; max relative difference {:.3g} over {} points",
+                          a.firstDiffKey, a.firstDiffStep, formatExact(a.firstDiffA),
+                          formatExact(a.firstDiffB), a.maxRelDiff, a.sharedPoints);
         }
         if (a.keysOnlyInOne || a.stepsOnlyInOne) {
-          detail += (detail.empty() ? "" : "; ") +
-                    fmt::format("{} keys and {} steps logged by only one of them", a.keysOnlyInOne, a.stepsOnlyInOne);
+          detail +=
+              (detail.empty() ? "" : "; ") + fmt::format("{} keys and {} steps logged by only one of them",
+                                                         a.keysOnlyInOne, a.stepsOnlyInOne);
         }
         group += "  " + pair + ": DIFFER: " + detail + seeds + "\n";
         break;
@@ -548,7 +572,8 @@ std::string renderExport(Db& db, const Selection& selection, ExportFormat format
       };
       each("SELECT r.run_uuid, e.name, r.name, r.status, r.status_message, r.start_time, r.end_time, r.seed, "
            "r.source_name, r.spec_hash, r.semantic_hash, r.user_id, r.source_version, r.resolved_settings, "
-           "r.resume_count FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid IN ",
+           "r.resume_count FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE "
+           "r.run_uuid IN ",
            [](Stmt& s, Row& row) {
              RunInfo& info = row.info;
              info.id = s.getText(0);
@@ -567,12 +592,10 @@ std::string renderExport(Db& db, const Selection& selection, ExportFormat format
              info.resolvedSettings = s.getText(13);
              info.resumeCount = s.getInt(14);
            });
-      each("SELECT run_uuid, key, value, value_type FROM params WHERE run_uuid IN ", [](Stmt& s, Row& row) {
-        row.params[s.getText(1)] = paramFromRow(s.getText(3), s.getText(2));
-      });
-      each("SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid IN ", [](Stmt& s, Row& row) {
-        row.metrics[s.getText(1)] = s.getInt(3) ? NAN : s.getDouble(2);
-      });
+      each("SELECT run_uuid, key, value, value_type FROM params WHERE run_uuid IN ",
+           [](Stmt& s, Row& row) { row.params[s.getText(1)] = paramFromRow(s.getText(3), s.getText(2)); });
+      each("SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid IN ",
+           [](Stmt& s, Row& row) { row.metrics[s.getText(1)] = s.getInt(3) ? NAN : s.getDouble(2); });
       each("SELECT run_uuid, key, value FROM tags WHERE run_uuid IN ",
            [](Stmt& s, Row& row) { row.tags[s.getText(1)] = s.getText(2); });
     }
@@ -587,7 +610,8 @@ std::string renderExport(Db& db, const Selection& selection, ExportFormat format
       j["experiment"] = r.experiment;
       j["run_name"] = r.name;
       j["status"] = r.status;
-      j["status_message"] = r.statusMessage.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.statusMessage);
+      j["status_message"] =
+          r.statusMessage.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.statusMessage);
       j["start_time"] = r.startTime;
       j["end_time"] = r.endTime ? nlohmann::json(*r.endTime) : nlohmann::json(nullptr);
       j["start"] = formatIsoTime(r.startTime);
@@ -599,7 +623,8 @@ std::string renderExport(Db& db, const Selection& selection, ExportFormat format
       j["source_version"] = r.sourceVersion;
       j["resume_count"] = r.resumeCount;
       try {
-        j["resolved_settings"] = nlohmann::json::parse(r.resolvedSettings.empty() ? "{}" : r.resolvedSettings);
+        j["resolved_settings"] =
+            nlohmann::json::parse(r.resolvedSettings.empty() ? "{}" : r.resolvedSettings);
       } catch (const std::exception&) {
         j["resolved_settings"] = r.resolvedSettings;
       }
@@ -614,7 +639,9 @@ std::string renderExport(Db& db, const Selection& selection, ExportFormat format
       if (history) {
         nlohmann::json h = nlohmann::json::object();
         for (const auto& p : loadMetricHistory(db, r.id)) {
-          h[p.key].push_back({{"step", p.step}, {"epoch", p.epoch}, {"value", jsonNumber(p.value)},
+          h[p.key].push_back({{"step", p.step},
+                              {"epoch", p.epoch},
+                              {"value", jsonNumber(p.value)},
                               {"timestamp", p.timestamp}});
         }
         j["history"] = h;
@@ -630,8 +657,9 @@ std::string renderExport(Db& db, const Selection& selection, ExportFormat format
     for (const auto& [k, v] : row.metrics) metricKeys.insert(k);
     for (const auto& [k, v] : row.tags) tagKeys.insert(k);
   }
-  std::vector<std::string> header = {"run_id", "experiment", "run_name", "status", "start_time", "end_time",
-                                     "duration_s", "seed", "spec_path", "spec_hash", "semantic_hash"};
+  std::vector<std::string> header = {"run_id",     "experiment", "run_name",     "status",
+                                     "start_time", "end_time",   "duration_s",   "seed",
+                                     "spec_path",  "spec_hash",  "semantic_hash"};
   for (const auto& k : paramKeys) header.push_back("params." + k);
   for (const auto& k : metricKeys) header.push_back("metrics." + k);
   for (const auto& k : tagKeys) header.push_back("tags." + k);
@@ -640,18 +668,17 @@ std::string renderExport(Db& db, const Selection& selection, ExportFormat format
   out += "\n";
   for (const auto& row : rows) {
     const RunInfo& r = row.info;
-    std::vector<std::string> cells = {
-        r.id,
-        r.experiment,
-        r.name,
-        r.status,
-        formatIsoTime(r.startTime),
-        r.endTime ? formatIsoTime(*r.endTime) : "",
-        r.endTime ? formatExact(double(*r.endTime - r.startTime) / 1000.0) : "",
-        r.seed ? std::to_string(*r.seed) : "",
-        r.specPath,
-        r.specHash,
-        r.semanticHash};
+    std::vector<std::string> cells = {r.id,
+                                      r.experiment,
+                                      r.name,
+                                      r.status,
+                                      formatIsoTime(r.startTime),
+                                      r.endTime ? formatIsoTime(*r.endTime) : "",
+                                      r.endTime ? formatExact(double(*r.endTime - r.startTime) / 1000.0) : "",
+                                      r.seed ? std::to_string(*r.seed) : "",
+                                      r.specPath,
+                                      r.specHash,
+                                      r.semanticHash};
     for (const auto& k : paramKeys) {
       auto it = row.params.find(k);
       cells.push_back(it == row.params.end() ? "" : paramText(it->second));

@@ -30,15 +30,16 @@ struct CompareOptions {
 // How two runs' metric histories relate (the check behind "same semantic hash: do they agree?").
 struct Agreement {
   enum class Kind { Identical, WithinTolerance, Differ } kind = Kind::Identical;
-  int64_t sharedPoints = 0;            // (key, step) pairs both runs logged
-  int64_t keysOnlyInOne = 0;           // metric keys one run has and the other lacks
-  int64_t stepsOnlyInOne = 0;          // (key, step) pairs of shared keys only one run logged
+  int64_t sharedPoints = 0;   // (key, step) pairs both runs logged
+  int64_t keysOnlyInOne = 0;  // metric keys one run has and the other lacks
+  int64_t stepsOnlyInOne = 0; // (key, step) pairs of shared keys only one run logged
   double maxAbsDiff = 0, maxRelDiff = 0;
-  std::string firstDiffKey;            // first (key, step) whose values differ, if any
+  std::string firstDiffKey; // first (key, step) whose values differ, if any
   int64_t firstDiffStep = 0;
   double firstDiffA = 0, firstDiffB = 0;
 };
-Agreement compareHistories(const std::vector<MetricPoint>& a, const std::vector<MetricPoint>& b, double tolerance);
+Agreement compareHistories(const std::vector<MetricPoint>& a, const std::vector<MetricPoint>& b,
+                           double tolerance);
 
 // Needs at least two runs (the CLI also accepts --sweep ID: every run tagged sweep=ID).
 std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const CompareOptions& options);

@@ -1,6 +1,6 @@
-// tracker/schema.cpp — see schema.h. Table and column names follow MLflow's SQLAlchemy tracking store where the
-// two overlap (experiments, experiment_tags, runs, params, metrics, latest_metrics, tags), so SQL written for
-// MLflow's store carries over; everything MLflow lacks is added in columns and tables of its own.
+// tracker/schema.cpp — see schema.h. Table and column names follow MLflow's SQLAlchemy tracking store where
+// the two overlap (experiments, experiment_tags, runs, params, metrics, latest_metrics, tags), so SQL written
+// for MLflow's store carries over; everything MLflow lacks is added in columns and tables of its own.
 #include "tracker/schema.h"
 
 #include "support/error.h"
@@ -151,7 +151,7 @@ CREATE TABLE predictions (
   sample_id    TEXT NOT NULL,
   class        TEXT NOT NULL,
   label        REAL NOT NULL,
-  score        REAL NOT NULL,
+  score        REAL,
   PRIMARY KEY (run_uuid, stage, sample_index, class),
   FOREIGN KEY (run_uuid, stage) REFERENCES prediction_sets (run_uuid, stage)
 ) WITHOUT ROWID;
@@ -226,23 +226,29 @@ void enableWal(Db& db) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5 + 5 * std::min(attempt, 20)));
     }
   }
-  throw UserError("tracker database '" + db.path() + "': could not switch to WAL mode, the file stayed locked");
+  throw UserError("tracker database '" + db.path() +
+                  "': could not switch to WAL mode, the file stayed locked");
 }
 
 } // namespace
 
 const std::vector<Migration>& trackerMigrations() {
   static const std::vector<Migration> migrations = {
-      {1, "initial schema: MLflow-named core tables plus spec, verdicts, lineage, environment, artifacts, "
-          "predictions and cams",
+      {1,
+       "initial schema: MLflow-named core tables plus spec, verdicts, lineage, environment, artifacts, "
+       "predictions and cams",
        kSchemaV1},
   };
   return migrations;
 }
 
-int latestSchemaVersion() { return trackerMigrations().back().version; }
+int latestSchemaVersion() {
+  return trackerMigrations().back().version;
+}
 
-int schemaVersion(Db& db) { return pragmaInt(db, "user_version"); }
+int schemaVersion(Db& db) {
+  return pragmaInt(db, "user_version");
+}
 
 void ensureSchema(Db& db, const std::vector<Migration>& migrations) {
   int latest = migrations.empty() ? 0 : migrations.back().version;
@@ -264,7 +270,8 @@ void ensureSchema(Db& db, const std::vector<Migration>& migrations) {
     for (const auto& m : migrations) {
       if (m.version <= current) continue;
       db.exec(m.sql);
-      Stmt record = db.prepare("INSERT INTO schema_migrations (version, description, applied_time) VALUES (?, ?, ?)");
+      Stmt record =
+          db.prepare("INSERT INTO schema_migrations (version, description, applied_time) VALUES (?, ?, ?)");
       record.bind(1, m.version).bind(2, m.description).bind(3, nowMs()).run();
     }
     db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));

@@ -118,34 +118,52 @@ void Stmt::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-bool Stmt::isNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
-int64_t Stmt::getInt(int column) const { return sqlite3_column_int64(stmt_, column); }
-double Stmt::getDouble(int column) const { return sqlite3_column_double(stmt_, column); }
+bool Stmt::isNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+int64_t Stmt::getInt(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
+double Stmt::getDouble(int column) const {
+  return sqlite3_column_double(stmt_, column);
+}
 
 std::string Stmt::getText(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_, column);
   if (!text) return {};
-  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 std::string Stmt::getBlob(int column) const {
   const void* data = sqlite3_column_blob(stmt_, column);
   if (!data) return {};
-  return std::string(static_cast<const char*>(data), static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  return std::string(static_cast<const char*>(data),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 SqlValue Stmt::getValue(int column) const {
   switch (sqlite3_column_type(stmt_, column)) {
-  case SQLITE_NULL: return nullptr;
-  case SQLITE_INTEGER: return getInt(column);
-  case SQLITE_FLOAT: return getDouble(column);
-  default: return getText(column);
+  case SQLITE_NULL:
+    return nullptr;
+  case SQLITE_INTEGER:
+    return getInt(column);
+  case SQLITE_FLOAT:
+    return getDouble(column);
+  default:
+    return getText(column);
   }
 }
 
-int Stmt::columnCount() const { return sqlite3_column_count(stmt_); }
-std::string Stmt::columnName(int column) const { return sqlite3_column_name(stmt_, column); }
-int Stmt::parameterCount() const { return sqlite3_bind_parameter_count(stmt_); }
+int Stmt::columnCount() const {
+  return sqlite3_column_count(stmt_);
+}
+std::string Stmt::columnName(int column) const {
+  return sqlite3_column_name(stmt_, column);
+}
+int Stmt::parameterCount() const {
+  return sqlite3_bind_parameter_count(stmt_);
+}
 
 // ---------------------------------------------------------------------------------------------- Db
 
@@ -183,7 +201,9 @@ void Db::exec(std::string_view sql) {
   }
 }
 
-Stmt Db::prepare(std::string_view sql) { return Stmt(db_, sql, &path_); }
+Stmt Db::prepare(std::string_view sql) {
+  return Stmt(db_, sql, &path_);
+}
 
 Stmt& Db::cached(const std::string& sql) {
   auto it = cache_.find(sql);
@@ -192,7 +212,9 @@ Stmt& Db::cached(const std::string& sql) {
   return *it->second;
 }
 
-int64_t Db::changes() const { return sqlite3_changes64(db_); }
+int64_t Db::changes() const {
+  return sqlite3_changes64(db_);
+}
 
 void Db::begin(bool immediate) {
   exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN");

@@ -50,7 +50,8 @@ std::string TextTable::render(size_t maxCellWidth) const {
   std::vector<size_t> widths(header_.size(), 0);
   for (size_t c = 0; c < header_.size(); ++c) widths[c] = displayWidth(header_[c]);
   for (const auto& row : rows_) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], displayWidth(cut(row[c], maxCellWidth)));
+    for (size_t c = 0; c < row.size(); ++c)
+      widths[c] = std::max(widths[c], displayWidth(cut(row[c], maxCellWidth)));
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out = indent_;
@@ -125,6 +126,8 @@ std::string formatDuration(double seconds) {
   return fmt::format("{}d{:02d}h", s / 86400, (s % 86400) / 3600);
 }
 
-std::string shortId(const std::string& id) { return id.substr(0, 8); }
+std::string shortId(const std::string& id) {
+  return id.substr(0, 8);
+}
 
 } // namespace mhr::tracker

@@ -67,10 +67,14 @@ int64_t experimentId(Db& db, const std::string& name, int64_t now) {
 
 const char* toString(RunStatus status) {
   switch (status) {
-  case RunStatus::Running: return "running";
-  case RunStatus::Finished: return "finished";
-  case RunStatus::Failed: return "failed";
-  case RunStatus::Interrupted: return "interrupted";
+  case RunStatus::Running:
+    return "running";
+  case RunStatus::Finished:
+    return "finished";
+  case RunStatus::Failed:
+    return "failed";
+  case RunStatus::Interrupted:
+    return "interrupted";
   }
   MHR_UNREACHABLE("bad RunStatus");
 }
@@ -114,7 +118,9 @@ std::string newRunId() {
   return id;
 }
 
-Tracker Tracker::open(const std::string& path) { return openImpl(path, true); }
+Tracker Tracker::open(const std::string& path) {
+  return openImpl(path, true);
+}
 
 Tracker Tracker::openExisting(const std::string& path) {
   std::error_code ec;
@@ -153,11 +159,12 @@ int Tracker::markDeadRunsInterrupted() {
     if (checkProcess(c.who) != Liveness::Dead) continue;
     db_->write([&] {
       // The pid/start-time guard: if the run was resumed by a live process meanwhile, leave it alone.
-      Stmt update = db_->prepare("UPDATE runs SET status = 'interrupted', end_time = ?, status_message = ? "
-                                 "WHERE run_uuid = ? AND status = 'running' AND pid = ? AND pid_start_ticks = ?");
+      Stmt update =
+          db_->prepare("UPDATE runs SET status = 'interrupted', end_time = ?, status_message = ? "
+                       "WHERE run_uuid = ? AND status = 'running' AND pid = ? AND pid_start_ticks = ?");
       update.bind(1, nowMillis())
-          .bind(2, fmt::format("the process writing this run (pid {} on {}) ended without finishing it", c.who.pid,
-                               c.who.host))
+          .bind(2, fmt::format("the process writing this run (pid {} on {}) ended without finishing it",
+                               c.who.pid, c.who.host))
           .bind(3, c.id)
           .bind(4, c.who.pid)
           .bind(5, c.who.startTicks)
@@ -211,11 +218,16 @@ std::unique_ptr<RunWriter> Tracker::startRun(const RunStart& start, const Writer
     } else {
       insert.bind(11, nullptr);
     }
-    insert.bind(12, settings.dump()).bind(13, me.host).bind(14, me.bootId).bind(15, me.pid).bind(16, me.startTicks);
+    insert.bind(12, settings.dump())
+        .bind(13, me.host)
+        .bind(14, me.bootId)
+        .bind(15, me.pid)
+        .bind(16, me.startTicks);
     insert.bind(17, token).run();
   });
 
-  auto writer = std::make_unique<RunWriter>(db_, id, token, options, std::map<std::string, runtime::ParamValue>{});
+  auto writer =
+      std::make_unique<RunWriter>(db_, id, token, options, std::map<std::string, runtime::ParamValue>{});
   for (const auto& [key, value] : start.params) writer->logParam(key, value);
   for (const auto& [key, value] : start.tags) writer->setTag(key, value);
   writer->flush();
@@ -230,7 +242,8 @@ std::string Tracker::resolveRunId(const std::string& runRef) {
     std::string lower = support::toLower(ref);
     if (isHex(lower) && lower.size() >= 4) {
       // A range scan on the primary key: ids in [prefix, prefix + "g"), 'g' sorting after every hex digit.
-      Stmt stmt = db_->prepare("SELECT run_uuid, name FROM runs WHERE run_uuid >= ? AND run_uuid < ? LIMIT 11");
+      Stmt stmt =
+          db_->prepare("SELECT run_uuid, name FROM runs WHERE run_uuid >= ? AND run_uuid < ? LIMIT 11");
       stmt.bind(1, lower).bind(2, lower + "g");
       while (stmt.step()) matches.emplace_back(stmt.getText(0), stmt.getText(1));
     }
@@ -250,7 +263,8 @@ std::string Tracker::resolveRunId(const std::string& runRef) {
       list += "\n  " + matches[i].first + "  " + matches[i].second;
     }
     if (matches.size() > 10) list += "\n  ...";
-    throw UserError("run reference '" + ref + "' is ambiguous; it matches:" + list + "\ngive more digits of the id");
+    throw UserError("run reference '" + ref + "' is ambiguous; it matches:" + list +
+                    "\ngive more digits of the id");
   });
 }
 
@@ -262,8 +276,9 @@ std::unique_ptr<RunWriter> Tracker::resumeRun(const std::string& runRef, const R
 
   db_->write([&] {
     params.clear();
-    Stmt run = db_->prepare("SELECT status, status_message, resume_count, host, boot_id, pid, pid_start_ticks "
-                            "FROM runs WHERE run_uuid = ?");
+    Stmt run =
+        db_->prepare("SELECT status, status_message, resume_count, host, boot_id, pid, pid_start_ticks "
+                     "FROM runs WHERE run_uuid = ?");
     run.bind(1, id);
     MHR_ASSERT(run.step(), "resolved run id has no row");
     std::string status = run.getText(0);
@@ -280,17 +295,25 @@ std::unique_ptr<RunWriter> Tracker::resumeRun(const std::string& runRef, const R
                                     owner.pid, owner.host));
       }
       if (alive == Liveness::Unknown && !options.force) {
-        throw UserError(fmt::format("run {} is marked running by pid {} on host {}, which this machine cannot "
-                                    "check; if that process is gone, resume with --force",
-                                    id, owner.pid, owner.host));
+        throw UserError(
+            fmt::format("run {} is marked running by pid {} on host {}, which this machine cannot "
+                        "check; if that process is gone, resume with --force",
+                        id, owner.pid, owner.host));
       }
     }
     int64_t now = nowMillis();
     Stmt update = db_->prepare("UPDATE runs SET status = 'running', end_time = NULL, status_message = NULL, "
                                "resume_count = resume_count + 1, host = ?, boot_id = ?, pid = ?, "
                                "pid_start_ticks = ?, writer_token = ? WHERE run_uuid = ?");
-    update.bind(1, me.host).bind(2, me.bootId).bind(3, me.pid).bind(4, me.startTicks).bind(5, token).bind(6, id).run();
-    std::string note = isoTime(now) + ": resumed (was " + status + (message.empty() ? "" : ": " + message) + ")";
+    update.bind(1, me.host)
+        .bind(2, me.bootId)
+        .bind(3, me.pid)
+        .bind(4, me.startTicks)
+        .bind(5, token)
+        .bind(6, id)
+        .run();
+    std::string note =
+        isoTime(now) + ": resumed (was " + status + (message.empty() ? "" : ": " + message) + ")";
     if (options.discardMetricsAfterStep) {
       note += "; metric points after step " + std::to_string(*options.discardMetricsAfterStep) + " discarded";
     }
@@ -304,11 +327,12 @@ std::unique_ptr<RunWriter> Tracker::resumeRun(const std::string& runRef, const R
       Stmt clear = db_->prepare("DELETE FROM latest_metrics WHERE run_uuid = ?");
       clear.bind(1, id).run();
       // MLflow's rule for the latest value: the greatest (step, timestamp, value).
-      Stmt rebuild = db_->prepare(
-          "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid, epoch) "
-          "SELECT key, value, timestamp, step, is_nan, run_uuid, epoch FROM ("
-          "  SELECT *, row_number() OVER (PARTITION BY key ORDER BY step DESC, timestamp DESC, value DESC) AS rn"
-          "  FROM metrics WHERE run_uuid = ?) WHERE rn = 1");
+      Stmt rebuild =
+          db_->prepare("INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid, epoch) "
+                       "SELECT key, value, timestamp, step, is_nan, run_uuid, epoch FROM ("
+                       "  SELECT *, row_number() OVER (PARTITION BY key ORDER BY step DESC, timestamp DESC, "
+                       "value DESC) AS rn"
+                       "  FROM metrics WHERE run_uuid = ?) WHERE rn = 1");
       rebuild.bind(1, id).run();
     }
 

@@ -37,8 +37,8 @@ struct RunStart {
   std::map<std::string, runtime::ParamValue> params;           // immutable per run (as in MLflow)
   std::map<std::string, std::string> tags;                     // e.g. {"sweep", "lr-grid"}
   std::map<std::string, runtime::ParamValue> resolvedSettings; // device, precision, threads, ... (JSON)
-  std::string sourceVersion; // mhr git commit (runs.source_version)
-  std::string userId;        // "" = $USER
+  std::string sourceVersion;                                   // mhr git commit (runs.source_version)
+  std::string userId;                                          // "" = $USER
 };
 
 struct WriterOptions {

@@ -62,8 +62,9 @@ TEST(TrackerProcesses, EightConcurrentWritersLoseNothing) {
   EXPECT_EQ(countRows(path, "SELECT count(*) FROM metrics WHERE value != step * 0.5 + "
                             "CAST(substr(key, 13) AS INTEGER)"),
             0);
-  EXPECT_EQ(countRows(path, "SELECT count(*) FROM latest_metrics WHERE step = " + std::to_string(kPoints - 1)),
-            int64_t(kProcesses) * kKeys);
+  EXPECT_EQ(
+      countRows(path, "SELECT count(*) FROM latest_metrics WHERE step = " + std::to_string(kPoints - 1)),
+      int64_t(kProcesses) * kKeys);
 }
 
 TEST(TrackerProcesses, ConcurrentFirstOpensMigrateOnce) {
@@ -72,8 +73,8 @@ TEST(TrackerProcesses, ConcurrentFirstOpensMigrateOnce) {
   std::string startMs = std::to_string(nowMillis() + 300);
   std::vector<std::unique_ptr<Child>> children;
   for (int i = 0; i < 8; ++i) {
-    children.push_back(
-        std::make_unique<Child>(std::vector<std::string>{kWriter, "open", path, startMs}, std::vector<std::string>{}, true));
+    children.push_back(std::make_unique<Child>(std::vector<std::string>{kWriter, "open", path, startMs},
+                                               std::vector<std::string>{}, true));
   }
   for (auto& child : children) {
     std::string output;
@@ -110,7 +111,8 @@ TEST(TrackerProcesses, SigkillMidRunThenInterruptedThenResume) {
     Tracker tracker = Tracker::open(path);
     RunDetails d = loadRun(tracker.db(), runId);
     EXPECT_EQ(d.info.status, "interrupted");
-    EXPECT_NE(d.info.statusMessage.find("ended without finishing"), std::string::npos) << d.info.statusMessage;
+    EXPECT_NE(d.info.statusMessage.find("ended without finishing"), std::string::npos)
+        << d.info.statusMessage;
     points = d.metricPoints;
     EXPECT_GE(points, durable) << "every point reported durable must be in the database";
     EXPECT_EQ(points % 10, 0) << "a batch is written whole or not at all";

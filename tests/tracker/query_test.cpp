@@ -55,7 +55,7 @@ TEST_F(QueryTest, MlflowStyleComparisons) {
   EXPECT_EQ(select(""), (V{0, 1, 2, 3}));
   EXPECT_EQ(select("metrics.`evaluate.base/auc` > 0.9"), (V{0, 3}));
   EXPECT_EQ(select("metrics.\"evaluate.base/auc\" >= 0.88"), (V{0, 1, 3}));
-  EXPECT_EQ(select("metrics.evaluate.base/auc < 0.9"), (V{1}));           // '/' and '.' need no quotes
+  EXPECT_EQ(select("metrics.evaluate.base/auc < 0.9"), (V{1}));                // '/' and '.' need no quotes
   EXPECT_EQ(select("metrics.`evaluate.base/auc/Effusion` > 0.84"), (V{0, 3})); // per-class key
   EXPECT_EQ(select("params.arch = 'resnet50'"), (V{1}));
   EXPECT_EQ(select("params.arch != 'resnet50'"), (V{0, 2, 3}));
@@ -78,7 +78,7 @@ TEST_F(QueryTest, NumericParamsCompareAsNumbers) {
   EXPECT_EQ(select("params.batch = 16"), (V{1}));
   EXPECT_EQ(select("params.batch = 16.0"), (V{1}));
   EXPECT_EQ(select("params.lr = '0.01'"), (V{0, 3})); // a quoted value compares the text, like MLflow
-  EXPECT_EQ(select("params.arch > 5"), (V{}));       // string params never match numeric comparisons
+  EXPECT_EQ(select("params.arch > 5"), (V{}));        // string params never match numeric comparisons
   EXPECT_EQ(select("params.pretrained = true"), (V{0, 1, 3}));
   EXPECT_EQ(select("params.pretrained = false"), (V{2}));
 }
@@ -92,7 +92,8 @@ TEST_F(QueryTest, OrInBetweenNotAndParentheses) {
   EXPECT_EQ(select("metrics.`evaluate.base/auc` not between 0.85 and 0.9"), (V{0, 3}));
   EXPECT_EQ(select("not (tags.sweep = 's1')"), (V{2, 3}));
   EXPECT_EQ(select("(params.batch = 8 or params.batch = 16) and not status = 'failed'"), (V{0, 1, 3}));
-  EXPECT_EQ(select("params.batch = 8 or params.batch = 16 and status = 'failed'"), (V{0, 2, 3})); // and binds tighter
+  EXPECT_EQ(select("params.batch = 8 or params.batch = 16 and status = 'failed'"),
+            (V{0, 2, 3}));                                          // and binds tighter
   EXPECT_EQ(select("metrics.`evaluate.base/auc` is null"), (V{2})); // NaN counts as missing
   EXPECT_EQ(select("tags.sweep is not null"), (V{0, 1}));
   EXPECT_EQ(select("seed = 3"), (V{2}));
@@ -103,7 +104,8 @@ TEST_F(QueryTest, OrInBetweenNotAndParentheses) {
 }
 
 TEST_F(QueryTest, UserTextIsNeverPartOfTheSql) {
-  CompiledWhere w = compileWhere("params.`x'); DROP TABLE runs; --` = 'a'' or ''1''=''1' and tags.t in ('u', 'v')");
+  CompiledWhere w =
+      compileWhere("params.`x'); DROP TABLE runs; --` = 'a'' or ''1''=''1' and tags.t in ('u', 'v')");
   EXPECT_EQ(w.condition.sql.find("DROP"), std::string::npos) << w.condition.sql;
   EXPECT_EQ(w.condition.sql.find("'"), std::string::npos) << w.condition.sql; // no literal at all in the SQL
   ASSERT_EQ(w.condition.params.size(), 5u);
@@ -139,9 +141,10 @@ TEST_F(QueryTest, InjectionAttemptsAreSyntaxErrors) {
 }
 
 TEST_F(QueryTest, ErrorsPointAtTheOffendingToken) {
-  EXPECT_EQ(errorOf("metrics.auc > 0.8; DROP TABLE runs"),
-            "invalid --where expression: unexpected ';' (one expression only; combine conditions with 'and' / "
-            "'or')\n  metrics.auc > 0.8; DROP TABLE runs\n                   ^");
+  EXPECT_EQ(
+      errorOf("metrics.auc > 0.8; DROP TABLE runs"),
+      "invalid --where expression: unexpected ';' (one expression only; combine conditions with 'and' / "
+      "'or')\n  metrics.auc > 0.8; DROP TABLE runs\n                   ^");
   // ("metric" is an accepted alias of "metrics"; this is a typo.)
   std::string e = errorOf("metirc.auc > 0.8");
   EXPECT_NE(e.find("unknown entity 'metirc' (did you mean 'metrics'?)"), std::string::npos) << e;
@@ -199,7 +202,7 @@ TEST_F(QueryTest, SortAndColumns) {
   sel.sort = "metrics.`evaluate.base/auc` asc, params.batch desc";
   std::vector<std::string> got = selectRuns(tracker_->db(), sel);
   ASSERT_EQ(got.size(), 4u);
-  EXPECT_EQ(got[0], ids_[1]);   // 0.88
+  EXPECT_EQ(got[0], ids_[1]);     // 0.88
   EXPECT_EQ(got.back(), ids_[2]); // NaN sorts last
   sel.sort = "params.lr desc";
   got = selectRuns(tracker_->db(), sel);

@@ -1,5 +1,5 @@
-// tests/tracker/runs_output_test.cpp — what `mhr runs list|show|compare|export` print, on the fixture database
-// (times shown in UTC: the tests set TZ).
+// tests/tracker/runs_output_test.cpp — what `mhr runs list|show|compare|export` print, on the fixture
+// database (times shown in UTC: the tests set TZ).
 #include "tests/tracker/test_util.h"
 #include "tracker/runs_output.h"
 
@@ -90,7 +90,8 @@ TEST_F(RunsOutputTest, ShowHasEverySection) {
   std::string out = renderShow(tracker_->db(), ids_[2], true);
   EXPECT_NE(out.find("run            " + ids_[2] + "\n"), std::string::npos) << out;
   EXPECT_NE(out.find("status         failed: loss became NaN at step 4\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("started        2025-01-03 10:00:00  (ended 2025-01-03 10:01:07, took 1m07s)"), std::string::npos);
+  EXPECT_NE(out.find("started        2025-01-03 10:00:00  (ended 2025-01-03 10:01:07, took 1m07s)"),
+            std::string::npos);
   EXPECT_NE(out.find("semantic hash  sem-b\n"), std::string::npos);
   EXPECT_NE(out.find("Params (4)\n  key         value        type\n"), std::string::npos) << out;
   EXPECT_NE(out.find("  lr          0.0001       float\n"), std::string::npos) << out;
@@ -110,7 +111,8 @@ TEST_F(RunsOutputTest, CompareShowsDifferencesAndAgreement) {
   EXPECT_NE(out.find("Params that differ (3 of 4; the other 1 are equal)"), std::string::npos) << out;
   EXPECT_NE(out.find("  arch   resnet18  resnet50  resnet18\n"), std::string::npos) << out;
   EXPECT_NE(out.find("  lr     0.01      0.001     0.01\n"), std::string::npos) << out;
-  EXPECT_NE(out.find("semantic hash  sem-a                sem-a                sem-a\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("semantic hash  sem-a                sem-a                sem-a\n"), std::string::npos)
+      << out;
   EXPECT_EQ(out.find("  pretrained  "), std::string::npos) << "equal params are not listed\n" << out;
   EXPECT_NE(out.find("Metrics (latest value)"), std::string::npos);
   EXPECT_NE(out.find("hr[0] upscale conv1 by 8  exact 0   exact 2.5e-07  exact 0"), std::string::npos) << out;
@@ -118,7 +120,8 @@ TEST_F(RunsOutputTest, CompareShowsDifferencesAndAgreement) {
   EXPECT_NE(out.find("  " + a + " vs " + b + ": DIFFER: first at evaluate.base/auc step 4: 0.91 vs 0.88"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("  " + a + " vs " + c + ": agree, bit-identical (6 metric points)"), std::string::npos) << out;
+  EXPECT_NE(out.find("  " + a + " vs " + c + ": agree, bit-identical (6 metric points)"), std::string::npos)
+      << out;
 
   std::string two = renderCompare(tracker_->db(), {ids_[0], ids_[1]}, {});
   EXPECT_NE(two.find("diff"), std::string::npos) << two;
@@ -163,11 +166,13 @@ TEST_F(RunsOutputTest, ExportCsv) {
   std::string csv = renderExport(tracker_->db(), sel, ExportFormat::Csv, false);
   auto l = lines(csv);
   ASSERT_EQ(l.size(), 5u) << csv;
-  EXPECT_EQ(l[0], "run_id,experiment,run_name,status,start_time,end_time,duration_s,seed,spec_path,spec_hash,"
-                  "semantic_hash,params.arch,params.batch,params.lr,params.pretrained,metrics.evaluate.base/auc,"
-                  "metrics.evaluate.base/auc/Effusion,metrics.train.base/loss,tags.sweep");
-  EXPECT_EQ(l[1], ids_[0] + ",mammo,baseline,finished,2025-01-01T10:00:00Z,2025-01-01T10:01:05Z,65,7,"
-                            "experiments/baseline.mhr,spec-baseline,sem-a,resnet18,8,0.01,true,0.91,0.85,0.25,s1");
+  EXPECT_EQ(l[0],
+            "run_id,experiment,run_name,status,start_time,end_time,duration_s,seed,spec_path,spec_hash,"
+            "semantic_hash,params.arch,params.batch,params.lr,params.pretrained,metrics.evaluate.base/auc,"
+            "metrics.evaluate.base/auc/Effusion,metrics.train.base/loss,tags.sweep");
+  EXPECT_EQ(l[1], ids_[0] +
+                      ",mammo,baseline,finished,2025-01-01T10:00:00Z,2025-01-01T10:01:05Z,65,7,"
+                      "experiments/baseline.mhr,spec-baseline,sem-a,resnet18,8,0.01,true,0.91,0.85,0.25,s1");
   EXPECT_NE(l[3].find(",failed,"), std::string::npos);
   EXPECT_NE(l[3].find(",nan,"), std::string::npos) << l[3];
   EXPECT_THROW(renderExport(tracker_->db(), sel, ExportFormat::Csv, true), UserError);

@@ -31,9 +31,10 @@ std::string pragmaText(Db& db, const std::string& pragma) {
 TEST(TrackerSchema, NewFileHasEveryTableInWalMode) {
   TempDir tmp;
   Tracker tracker = Tracker::open(tmp.file("runs.sqlite"));
-  std::vector<std::string> expected = {"artifacts", "cams",   "environment",     "experiment_tags", "experiments",
-                                       "latest_metrics", "lineage", "metrics", "params", "prediction_sets",
-                                       "predictions", "runs",   "schema_migrations", "tags", "verdicts"};
+  std::vector<std::string> expected = {
+      "artifacts",         "cams",    "environment", "experiment_tags", "experiments", "latest_metrics",
+      "lineage",           "metrics", "params",      "prediction_sets", "predictions", "runs",
+      "schema_migrations", "tags",    "verdicts"};
   EXPECT_EQ(tableNames(tracker.db()), expected);
   EXPECT_EQ(pragmaText(tracker.db(), "journal_mode"), "wal");
   EXPECT_EQ(schemaVersion(tracker.db()), latestSchemaVersion());
@@ -58,8 +59,8 @@ TEST(TrackerSchema, MlflowColumnNamesWhereTheyOverlap) {
       EXPECT_NE(std::find(names.begin(), names.end(), w), names.end()) << table << "." << w;
     }
   };
-  has("experiments", {"experiment_id", "name", "artifact_location", "lifecycle_stage", "creation_time",
-                      "last_update_time"});
+  has("experiments",
+      {"experiment_id", "name", "artifact_location", "lifecycle_stage", "creation_time", "last_update_time"});
   has("experiment_tags", {"key", "value", "experiment_id"});
   has("runs", {"run_uuid", "name", "source_type", "source_name", "entry_point_name", "user_id", "status",
                "start_time", "end_time", "deleted_time", "source_version", "lifecycle_stage", "artifact_uri",
@@ -76,7 +77,8 @@ TEST(TrackerSchema, ReopeningAppliesNothingTwice) {
   { Tracker::open(path); }
   { Tracker::open(path); }
   { Tracker::openExisting(path); }
-  EXPECT_EQ(testing::countRows(path, "SELECT count(*) FROM schema_migrations"), int64_t(trackerMigrations().size()));
+  EXPECT_EQ(testing::countRows(path, "SELECT count(*) FROM schema_migrations"),
+            int64_t(trackerMigrations().size()));
 }
 
 TEST(TrackerSchema, MigrationsApplyOnceInOrderAndKeepData) {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <random>
 #include <spawn.h>
 #include <stdexcept>
 #include <sys/wait.h>
@@ -132,15 +133,19 @@ int Child::finish(std::string* output) {
   return decodeStatus(status_);
 }
 
-void Child::kill(int signal) { ::kill(pid_, signal); }
+void Child::kill(int signal) {
+  ::kill(pid_, signal);
+}
 
 CommandResult runCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   TempDir tmp;
   std::string outPath = tmp.file("out"), errPath = tmp.file("err");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   std::vector<std::string> args = argv, envs = mergedEnvironment(env);
   auto cargs = cStrings(args);
@@ -168,7 +173,9 @@ int64_t countRows(const std::string& dbPath, const std::string& sql) {
   return s.step() ? s.getInt(0) : -1;
 }
 
-std::string readText(const std::string& path) { return support::readFile(path).value_or(""); }
+std::string readText(const std::string& path) {
+  return support::readFile(path).value_or("");
+}
 
 std::vector<std::string> fillFixture(Tracker& tracker) {
   struct Spec {
@@ -198,10 +205,12 @@ std::vector<std::string> fillFixture(Tracker& tracker) {
     start.specHash = "spec-" + s.name;
     start.semanticHash = s.semantic;
     start.seed = s.seed;
-    start.params = {{"lr", s.lr}, {"batch", s.batch}, {"arch", std::string(s.arch)}, {"pretrained", s.pretrained}};
+    start.params = {
+        {"lr", s.lr}, {"batch", s.batch}, {"arch", std::string(s.arch)}, {"pretrained", s.pretrained}};
     if (!s.sweep.empty()) start.tags["sweep"] = s.sweep;
     auto writer = tracker.startRun(start);
-    for (int step = 1; step <= 4; ++step) writer->logMetric("train.base/loss", s.lossScale / step, step, step);
+    for (int step = 1; step <= 4; ++step)
+      writer->logMetric("train.base/loss", s.lossScale / step, step, step);
     writer->logMetric("evaluate.base/auc", s.auc, 4, 4);
     writer->logMetric("evaluate.base/auc/Effusion", std::round((s.auc - 0.06) * 100) / 100, 4, 4);
     writer->logEnvironment({{"device_name", i == 2 ? "NVIDIA H100 80GB HBM3" : "cpu"}, {"os", "Debian 12"}});
@@ -225,6 +234,172 @@ std::vector<std::string> fillFixture(Tracker& tracker) {
     update.bind(1, start).bind(2, start + (65 + int64_t(i)) * 1000).bind(3, ids[i]).run();
   }
   return ids;
+}
+
+std::string fillReportRun(Tracker& tracker) {
+  RunStart start;
+  start.experiment = "synthetic-mammo/morphhr";
+  start.runName = "quickstart";
+  start.specPath = "experiments/quickstart.mhr";
+  start.specText = R"(experiment "synthetic-mammo/morphhr"
+seed 7
+preservation eval             # exact | eval | approximate
+
+dataset mammo = synthetic_mammo(count: 240, size: 512x416, lesion: calcification, seed: 7)
+
+network base = resnet18(classes: 2, width: 0.25)
+
+train base on mammo.train at 64x52 {
+  epochs: 4
+  batch: 32
+  optimizer: sgd(lr: 0.05, momentum: 0.9, weight_decay: 1e-4)
+}
+
+network hr = morph base {
+  upscale conv1 by 8                             # child(x) == base(box8(x))
+  deepen after maxpool with conv(3x3) + bn + prelu
+  widen layer1.0.conv1 to 32 split noise(0.01)
+  grow kernel layer1.0.conv2 to 5x5
+  replace head with linear(classes: 2)           # declared NOT function-preserving
+}
+
+train hr on mammo.train at 512x416 { epochs: 6; batch: 8; optimizer: adam(lr: 1e-3) }
+evaluate hr on mammo.test at 512x416 { metrics: [auc, accuracy, sensitivity, specificity] }
+)";
+  start.specHash = "9f2c4e1a7b3d5f60";
+  start.semanticHash = "4b1e9a2c0d7f3e85";
+  start.seed = 7;
+  start.params = {{"train.base.lr", 0.05},  {"train.base.batch", int64_t(32)},
+                  {"train.hr.lr", 1e-3},    {"train.hr.batch", int64_t(8)},
+                  {"hr.pretrained", false}, {"dataset", std::string("mammo")}};
+  start.resolvedSettings = {
+      {"device", std::string("cpu")}, {"precision", std::string("fp32")}, {"threads", int64_t(2)}};
+  start.sourceVersion = "61d56d34b768";
+  auto writer = tracker.startRun(start);
+  std::mt19937 rng(7);
+  std::normal_distribution<double> noise(0, 1);
+  std::uniform_real_distribution<double> uniform(0, 1);
+
+  int64_t step = 0;
+  for (const std::string stage : {"train.base", "train.hr"}) {
+    int steps = stage == "train.base" ? 120 : 180;
+    for (int i = 0; i < steps; ++i, ++step) {
+      double t = double(i) / steps;
+      writer->logMetric(stage + "/loss", 0.7 * std::exp(-3 * t) + 0.12 + 0.03 * noise(rng), step,
+                        1 + i * 4 / steps);
+      writer->logMetric(stage + "/lr",
+                        (stage == "train.base" ? 0.05 : 1e-3) * 0.5 * (1 + std::cos(3.14159 * t)), step,
+                        1 + i * 4 / steps);
+    }
+    for (int epoch = 1; epoch <= 4; ++epoch) {
+      writer->logMetric(stage + "/val_auc", 0.6 + 0.08 * epoch + 0.01 * noise(rng), step - 4 + epoch, epoch);
+    }
+  }
+  const std::vector<std::string> labels = {"Effusion", "Mass", "Nodule", "Pneumothorax"};
+  for (int epoch = 1; epoch <= 6; ++epoch) {
+    for (size_t c = 0; c < labels.size(); ++c) {
+      writer->logMetric("evaluate.cxr/auc/" + labels[c],
+                        0.62 + 0.04 * epoch + 0.02 * double(c) + 0.01 * noise(rng), epoch, epoch);
+    }
+  }
+  writer->logMetric("evaluate.hr/auc", 0.912, step, 6);
+  writer->logMetric("evaluate.hr/accuracy", 0.85, step, 6);
+  writer->logMetric("evaluate.hr/sensitivity", 0.83, step, 6);
+  writer->logMetric("evaluate.hr/specificity", 0.87, step, 6);
+
+  const char* verdicts[][3] = {
+      {"upscale conv1 by 8", "exact", ""},
+      {"deepen after maxpool with conv(3x3) + bn + prelu", "eval", "bn is exact in eval mode"},
+      {"widen layer1.0.conv1 to 32 split noise(0.01)", "approximate",
+       "noise(0.01) perturbs "
+       "the copies"},
+      {"grow kernel layer1.0.conv2 to 5x5", "exact", ""},
+      {"replace head with linear(classes: 2)", "declared", "a new head is not preserving"}};
+  const double errors[] = {3.2e-8, 1.1e-7, 4.5e-3, 0, NAN};
+  runtime::LineageRecord lineage{"hr", "base", "train.base", {}};
+  for (int i = 0; i < 5; ++i) {
+    runtime::VerdictRecord v;
+    v.network = "hr";
+    v.statementIndex = i;
+    v.statement = verdicts[i][0];
+    v.verdict = verdicts[i][1];
+    v.reason = verdicts[i][2];
+    v.mode = i == 1 ? "eval" : "both";
+    v.location = "experiments/quickstart.mhr:" + std::to_string(16 + i) + ":3";
+    v.maxAbsError = errors[i];
+    writer->logVerdict(v);
+    lineage.statements.push_back(verdicts[i][0]);
+  }
+  writer->logLineage(lineage);
+
+  runtime::PredictionSet binary;
+  binary.stage = "evaluate.hr";
+  binary.classes = {"benign", "malignant"};
+  for (int i = 0; i < 200; ++i) {
+    bool positive = uniform(rng) < 0.4;
+    double score = 1 / (1 + std::exp(-(positive ? 1.6 : -1.6) - 1.3 * noise(rng)));
+    binary.sampleIds.push_back("P_" + std::to_string(1000 + i));
+    binary.labels.push_back({positive ? 0.f : 1.f, positive ? 1.f : 0.f});
+    binary.scores.push_back({float(1 - score), float(score)});
+  }
+  writer->logPredictions(binary);
+  runtime::PredictionSet multi;
+  multi.stage = "evaluate.cxr";
+  multi.classes = labels;
+  multi.multiLabel = true;
+  for (int i = 0; i < 150; ++i) {
+    multi.sampleIds.push_back("cxr_" + std::to_string(i));
+    std::vector<float> l, sc;
+    for (size_t c = 0; c < labels.size(); ++c) {
+      bool positive = uniform(rng) < 0.25;
+      double separation = 0.8 + 0.4 * double(c);
+      l.push_back(positive ? 1.f : 0.f);
+      sc.push_back(float(1 / (1 + std::exp(-(positive ? separation : -separation) - noise(rng)))));
+    }
+    multi.labels.push_back(l);
+    multi.scores.push_back(sc);
+  }
+  writer->logPredictions(multi);
+
+  for (int k = 0; k < 4; ++k) {
+    runtime::CamRecord cam;
+    cam.stage = "evaluate.hr";
+    cam.sampleId = "P_" + std::to_string(1000 + k);
+    cam.label = k % 2 ? "malignant" : "benign";
+    cam.predicted = k == 3 ? "benign 0.58" : (k % 2 ? "malignant 0.91" : "benign 0.77");
+    cam.height = 96;
+    cam.width = 80;
+    double cy = 30 + 12 * k, cx = 25 + 8 * k;
+    for (int y = 0; y < 96; ++y) {
+      for (int x = 0; x < 80; ++x) {
+        // A breast-like gradient with a bright blob (the "lesion").
+        double tissue = std::max(0.0, 1 - std::hypot((x - 0.0) / 70.0, (y - 48.0) / 52.0));
+        double blob = std::exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / 30.0);
+        cam.image.push_back(float(std::min(1.0, 0.15 + 0.6 * tissue + 0.4 * blob)));
+      }
+    }
+    cam.camHeight = 6;
+    cam.camWidth = 5;
+    for (int y = 0; y < 6; ++y) {
+      for (int x = 0; x < 5; ++x) {
+        double d = std::hypot((y + 0.5) * 16 - cy, (x + 0.5) * 16 - cx);
+        cam.cam.push_back(float(std::exp(-d * d / 600.0)));
+      }
+    }
+    writer->logCam(cam);
+  }
+  writer->logEnvironment({{"mhr_version", "0.1.0"},
+                          {"mhr_commit", "61d56d34b768"},
+                          {"libtorch", "1.13.1"},
+                          {"device_name", "cpu"},
+                          {"os", "Debian GNU/Linux 12 (bookworm)"},
+                          {"cpu", "2 cores"}});
+  writer->logArtifact(
+      {"checkpoint", "out/quickstart/hr.pt", "5e1f0c2d9a8b7c6d5e4f3a2b1c0d9e8f", 5242880, "train.hr"});
+  writer->logArtifact(
+      {"predictions", "out/quickstart/evaluate.hr.csv", "a1b2c3d4e5f60718", 9120, "evaluate.hr"});
+  writer->finish(RunStatus::Finished);
+  return writer->runId();
 }
 
 } // namespace mhr::tracker::testing

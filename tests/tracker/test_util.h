@@ -27,7 +27,8 @@ private:
 class Child {
 public:
   // `env` entries are "KEY=VALUE" added to the current environment.
-  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}, bool mergeStderr = false);
+  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+        bool mergeStderr = false);
   ~Child();
   pid_t pid() const { return pid_; }
   // Reads one line (without '\n'); false at end of output.
@@ -58,11 +59,18 @@ int64_t countRows(const std::string& dbPath, const std::string& sql);
 // Fills `db` with runs for the query and output tests and returns their ids in creation order:
 //   0: experiment "mammo", lr 0.01 (float), batch 8 (int), arch "resnet18", pretrained true, auc 0.91,
 //      auc/Effusion 0.85, loss history 4 points, tag sweep=s1, status finished, seed 7, semantic hash "sem-a"
-//   1: experiment "mammo", lr 0.001, batch 16, arch "resnet50", auc 0.88, tag sweep=s1, finished, seed 7, "sem-a"
-//   2: experiment "cxr",   lr 1e-4,  batch 8,  arch "densenet121", pretrained false, auc NaN, status failed,
+//   1: experiment "mammo", lr 0.001, batch 16, arch "resnet50", auc 0.88, tag sweep=s1, finished, seed 7,
+//   "sem-a" 2: experiment "cxr",   lr 1e-4,  batch 8,  arch "densenet121", pretrained false, auc NaN, status
+//   failed,
 //      seed 3, "sem-b"
 //   3: a re-run of 0 (same params, same metric values, same semantic hash), named "rerun"
 std::vector<std::string> fillFixture(Tracker& tracker);
+
+// One run with everything a report shows: a spec with morph statements and their verdicts (one per verdict
+// kind), learning curves of two training stages and per-class evaluation curves, a binary and a multi-label
+// prediction set, 4 CAM samples (gray 96x80 images, 6x5 maps), lineage, environment, artifacts. Synthetic
+// but deterministic (seeded).
+std::string fillReportRun(Tracker& tracker);
 
 std::string readText(const std::string& path);
 

@@ -92,7 +92,8 @@ int run(int argc, char** argv) {
     ResumeOptions options;
     options.discardMetricsAfterStep = from;
     auto writer = tracker.resumeRun(argv[3], options);
-    for (int64_t step = from + 1; step <= from + points; ++step) writer->logMetric("train/loss", 1.0 / double(step + 1), step, 2);
+    for (int64_t step = from + 1; step <= from + points; ++step)
+      writer->logMetric("train/loss", 1.0 / double(step + 1), step, 2);
     writer->finish(RunStatus::Finished);
     std::printf("run %s\n", writer->runId().c_str());
     return 0;

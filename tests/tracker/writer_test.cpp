@@ -61,8 +61,12 @@ TEST(TrackerWriter, ParamsStayTyped) {
   TempDir tmp;
   Tracker tracker = Tracker::open(tmp.file("runs.sqlite"));
   RunStart start = basicStart();
-  start.params = {{"lr", 1e-4}, {"batch", int64_t(8)}, {"pretrained", true}, {"arch", std::string("resnet18")},
-                  {"big", int64_t(9007199254740993)}, {"third", 1.0 / 3.0}};
+  start.params = {{"lr", 1e-4},
+                  {"batch", int64_t(8)},
+                  {"pretrained", true},
+                  {"arch", std::string("resnet18")},
+                  {"big", int64_t(9007199254740993)},
+                  {"third", 1.0 / 3.0}};
   auto writer = tracker.startRun(start);
   RunDetails d = loadRun(tracker.db(), writer->runId());
   std::map<std::string, runtime::ParamValue> got;
@@ -83,7 +87,9 @@ TEST(TrackerWriter, ParamsStayTyped) {
   EXPECT_EQ(rows["pretrained"], (std::vector<std::string>{"true", "bool", "integer"}));
   EXPECT_EQ(rows["arch"], (std::vector<std::string>{"resnet18", "string", "null"}));
   // Numeric comparison in SQL works on value_num: 1e-4 < 0.001 although '0.0001' > '0.001' as text.
-  EXPECT_EQ(countRows(tmp.file("runs.sqlite"), "SELECT count(*) FROM params WHERE key = 'lr' AND value_num < 0.001"), 1);
+  EXPECT_EQ(countRows(tmp.file("runs.sqlite"),
+                      "SELECT count(*) FROM params WHERE key = 'lr' AND value_num < 0.001"),
+            1);
 }
 
 TEST(TrackerWriter, ParamsCannotChangeButMayBeRepeated) {
@@ -132,7 +138,8 @@ TEST(TrackerWriter, LatestMetricFollowsMlflowsRule) {
   ASSERT_EQ(history.size(), 3u);
   EXPECT_EQ(history[0].step, 3);
   EXPECT_EQ(history[2].step, 10);
-  EXPECT_EQ(countRows(tmp.file("runs.sqlite"), "SELECT count(*) FROM metrics WHERE key = 'auc' AND is_nan = 1 AND value = 0"),
+  EXPECT_EQ(countRows(tmp.file("runs.sqlite"),
+                      "SELECT count(*) FROM metrics WHERE key = 'auc' AND is_nan = 1 AND value = 0"),
             1);
 }
 
@@ -147,7 +154,7 @@ TEST(TrackerWriter, MetricsAreBufferedUntilFlush) {
   for (int i = 0; i < 99; ++i) writer->logMetric("loss", i, i, 1);
   EXPECT_EQ(writer->pendingPoints(), 99u);
   EXPECT_EQ(countRows(path, "SELECT count(*) FROM metrics"), 0); // another connection sees nothing yet
-  writer->logMetric("loss", 99, 99, 1);                           // the 100th point flushes
+  writer->logMetric("loss", 99, 99, 1);                          // the 100th point flushes
   EXPECT_EQ(writer->pendingPoints(), 0u);
   EXPECT_EQ(countRows(path, "SELECT count(*) FROM metrics"), 100);
   writer->logMetric("loss", 100, 100, 1);
@@ -377,7 +384,8 @@ TEST(TrackerWriter, OpenMarksRunsOfDeadProcessesInterrupted) {
   auto ghost = tracker.startRun(basicStart());
   // Pretend `ghost` was written by a process that has since gone: same host, a pid start time that no
   // longer matches (the pid-reuse case).
-  Stmt s = tracker.db().prepare("UPDATE runs SET pid_start_ticks = pid_start_ticks + 12345 WHERE run_uuid = ?");
+  Stmt s =
+      tracker.db().prepare("UPDATE runs SET pid_start_ticks = pid_start_ticks + 12345 WHERE run_uuid = ?");
   s.bind(1, ghost->runId()).run();
   EXPECT_EQ(tracker.markDeadRunsInterrupted(), 1);
   EXPECT_EQ(loadRunInfo(tracker.db(), ghost->runId()).status, "interrupted");
