@@ -9,35 +9,39 @@ namespace mhr::ast {
 namespace {
 
 constexpr size_t kOneLineBlockLimit = 100;
-// Marks where an end-of-line comment starts, so alignComments() can line up the comments of consecutive lines.
-constexpr char kTrailing = '\x01';
-
 // End-of-line comments on consecutive lines start in the same column (two spaces after the longest code).
-std::string alignComments(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
+// `marks` are the byte offsets in `text` where an end-of-line comment's text begins (right after the code).
+std::string alignComments(const std::string& text, const std::vector<size_t>& marks) {
+  struct Line {
+    std::string code, comment;
+    bool hasComment = false;
+  };
+  std::vector<Line> lines;
+  size_t start = 0, m = 0;
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
     if (nl == std::string::npos) nl = text.size();
-    lines.push_back(text.substr(start, nl - start));
+    Line line;
+    while (m < marks.size() && marks[m] < start) ++m;
+    if (m < marks.size() && marks[m] <= nl) {
+      line.code = text.substr(start, marks[m] - start);
+      line.comment = text.substr(marks[m], nl - marks[m]);
+      line.hasComment = true;
+    } else {
+      line.code = text.substr(start, nl - start);
+    }
+    lines.push_back(std::move(line));
     start = nl + 1;
   }
   std::string out;
   for (size_t i = 0; i < lines.size();) {
-    if (lines[i].find(kTrailing) == std::string::npos) {
-      out += lines[i++] + "\n";
+    if (!lines[i].hasComment) {
+      out += lines[i++].code + "\n";
       continue;
     }
     size_t j = i, width = 0;
-    while (j < lines.size() && lines[j].find(kTrailing) != std::string::npos) {
-      width = std::max(width, lines[j].find(kTrailing));
-      ++j;
-    }
-    for (size_t k = i; k < j; ++k) {
-      size_t at = lines[k].find(kTrailing);
-      out += lines[k].substr(0, at) + std::string(width - at + 2, ' ') + lines[k].substr(at + 1) + "\n";
-    }
-    i = j;
+    for (; j < lines.size() && lines[j].hasComment; ++j) width = std::max(width, lines[j].code.size());
+    for (; i < j; ++i) out += lines[i].code + std::string(width - lines[i].code.size() + 2, ' ') + lines[i].comment + "\n";
   }
   return out;
 }
@@ -46,6 +50,8 @@ class Formatter {
 public:
   Formatter(const File& file, const diag::SourceManager& sources)
       : file_(file), source_(sources.file(file.id)), text_(source_.text) {}
+
+  const std::vector<size_t>& marks() const { return marks_; }
 
   std::string run() {
     uint32_t previousEnd = 0;
@@ -96,7 +102,8 @@ private:
   void trailingComment(uint32_t itemEnd) {
     uint32_t line = lineOf(itemEnd > 0 ? itemEnd - 1 : 0);
     if (next_ < file_.comments.size() && lineOf(file_.comments[next_].range.begin) == line) {
-      out_ << kTrailing << file_.comments[next_].text;
+      marks_.push_back(static_cast<size_t>(out_.tellp()));
+      out_ << file_.comments[next_].text;
       ++next_;
     }
     out_ << "\n";
@@ -155,7 +162,8 @@ private:
       std::vector<std::string> moved;
       while (next_ < file_.comments.size() && file_.comments[next_].range.begin < end)
         moved.push_back(file_.comments[next_++].text);
-      out_ << kTrailing << moved[0];
+      marks_.push_back(static_cast<size_t>(out_.tellp()));
+      out_ << moved[0];
       for (size_t i = 1; i < moved.size(); ++i) out_ << "\n" << moved[i];
     }
   }
@@ -240,12 +248,15 @@ private:
   const std::string& text_;
   std::ostringstream out_;
   size_t next_ = 0;
+  std::vector<size_t> marks_; // where end-of-line comments begin in out_
 };
 
 } // namespace
 
 std::string formatFile(const File& file, const diag::SourceManager& sources) {
-  return alignComments(Formatter(file, sources).run());
+  Formatter f(file, sources);
+  std::string text = f.run();
+  return alignComments(text, f.marks());
 }
 
 } // namespace mhr::ast

@@ -66,7 +66,16 @@ std::string sanitizeUtf8(const std::string& text, uint32_t base, diag::FileId fi
     size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
     bool ok = len > 0 && i + len <= out.size();
     for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(out[i + k]) & 0xC0) == 0x80;
-    if (ok && len == 2 && c < 0xC2) ok = false; // overlong
+    // Reject what the Unicode standard rejects (and ANTLR's decoder throws on): overlong forms, surrogates,
+    // code points above U+10FFFF.
+    if (ok) {
+      unsigned char c1 = static_cast<unsigned char>(out[i + (len > 1 ? 1 : 0)]);
+      if (len == 2 && c < 0xC2) ok = false;
+      if (len == 3 && c == 0xE0 && c1 < 0xA0) ok = false;
+      if (len == 3 && c == 0xED && c1 > 0x9F) ok = false;
+      if (len == 4 && c == 0xF0 && c1 < 0x90) ok = false;
+      if (len == 4 && (c > 0xF4 || (c == 0xF4 && c1 > 0x8F))) ok = false;
+    }
     if (!ok) {
       if (!reportedRun) {
         diags.error("E0001", diag::SourceRange{file, uint32_t(base + i), uint32_t(base + i + 1)},
