@@ -188,9 +188,10 @@ int runPreview(const PreviewArgs& a) {
   }
   const data::PreprocessSpec& pre = ds.options().preprocess;
   std::string title = a.dataset + "." + a.split + " at " + std::to_string(at.h) + "x" + std::to_string(at.w) +
-                      "  |  " + pre.cacheKeyText().substr(std::string("preprocess-v1;").size()) +
-                      "  |  augment " + augment.str() + " epoch " + std::to_string(a.epoch) +
-                      (pre.normalize ? "  |  normalize applied after this view" : "");
+                      ", epoch " + std::to_string(a.epoch) + ", seed " + std::to_string(p->seed) + "\n" +
+                      "preprocess: " + pre.cacheKeyText().substr(std::string("preprocess-v1;").size()) +
+                      (pre.normalize ? " (normalize applied after this view)" : "") + "\n" +
+                      "augment: " + augment.str();
   data::io::writeContactSheet(tiles, title, a.columns, a.tileHeight, a.out);
   std::cout << "wrote " << a.out << " (" << tiles.size() << " samples of " << a.dataset << "." << a.split
             << ")\n";

@@ -3,6 +3,7 @@
 #include "support/assert.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/strings.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -14,7 +15,7 @@
 namespace mhr::data::io {
 
 namespace {
-constexpr int kPad = 6, kCaption = 22, kTitle = 30;
+constexpr int kPad = 6, kCaption = 22, kTitleLine = 20;
 const cv::Scalar kBackground(32, 32, 32), kText(235, 235, 235);
 
 // Shortens text from the left until it fits `width` pixels at the caption font.
@@ -38,9 +39,12 @@ void writeContactSheet(const std::vector<SheetTile>& tiles, const std::string& t
   int cols = std::min<int>(columns, int(tiles.size()));
   int rows = int((tiles.size() + size_t(cols) - 1) / size_t(cols));
   int cellW = tileWidth + kPad, cellH = tileHeight + kCaption + kPad;
+  std::vector<std::string> lines = support::split(title, '\n');
+  const int kTitle = kTitleLine * int(lines.size()) + kPad;
   cv::Mat sheet(kTitle + rows * cellH + kPad, cols * cellW + kPad, CV_8UC1, kBackground);
-  cv::putText(sheet, fit(title, sheet.cols - 2 * kPad, 0.5), {kPad, 20}, cv::FONT_HERSHEY_SIMPLEX, 0.5, kText,
-              1, cv::LINE_AA);
+  for (size_t l = 0; l < lines.size(); ++l)
+    cv::putText(sheet, fit(lines[l], sheet.cols - 2 * kPad, 0.5), {kPad, 16 + kTitleLine * int(l)},
+                cv::FONT_HERSHEY_SIMPLEX, 0.5, kText, 1, cv::LINE_AA);
   for (size_t i = 0; i < tiles.size(); ++i) {
     const Image& img = tiles[i].image;
     cv::Mat f(int(img.height), int(img.width), CV_32FC1, const_cast<float*>(img.pixels.data()));

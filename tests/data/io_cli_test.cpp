@@ -1,0 +1,77 @@
+// The `mhr` data commands end to end: synth, preview (through the real compiler), prepare; exit codes and
+// messages for bad input.
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace mhr::data {
+
+using namespace test;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string kMhr = MHR_BINARY;
+}
+
+TEST(DataCli, SynthWritesBothFormats) {
+  TempDir dir;
+  std::string out;
+  ASSERT_EQ(run(kMhr + " synth mammo --out '" + dir / "m" + "' --count 8 --size 64x52 --seed 3", &out), 0)
+      << out;
+  EXPECT_NE(out.find("wrote 8 synthetic mammograms"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir / "m/calc_case_description_train_set.csv"));
+  ASSERT_EQ(run(kMhr + " synth cxr --out '" + dir / "x" + "' --count 6 --size 64x64", &out), 0) << out;
+  EXPECT_TRUE(fs::exists(dir / "x/images/00000001_000.png"));
+  EXPECT_EQ(run(kMhr + " synth mammo --out '" + dir / "bad" + "' --size 64y52", &out), 1);
+  EXPECT_NE(out.find("--size: expected a size such as 512x416"), std::string::npos) << out;
+  EXPECT_EQ(run(kMhr + " synth ct --out '" + dir / "bad" + "'", &out), 2) << out;
+}
+
+TEST(DataCli, PreviewAndPrepareASpec) {
+  TempDir dir;
+  std::string out;
+  ASSERT_EQ(run(kMhr + " synth mammo --out '" + dir / "cbis" + "' --count 12 --size 128x104 --seed 5", &out),
+            0)
+      << out;
+  writeText(dir / "spec.mhr", "experiment \"cli-test\"\nseed 7\n"
+                              "dataset cbis = cbis_ddsm(root: \"" +
+                                  dir / "cbis" +
+                                  "\") {\n"
+                                  "  preprocess: [breast_crop, clahe]\n  cache: \"" +
+                                  dir / "cache" +
+                                  "\"\n}\n"
+                                  "network base = resnet18(classes: 2, width: 0.25, in_channels: 1)\n"
+                                  "train base on cbis.train at 64x52 {\n  epochs: 1\n  batch: 4\n"
+                                  "  optimizer: sgd(lr: 0.1)\n  augment: [hflip, rotate(10deg)]\n}\n"
+                                  "evaluate base on cbis.test at 64x52 { metrics: [auc] }\n");
+  int rc =
+      run(kMhr + " preview '" + dir / "spec.mhr" + "' --dataset cbis -o '" + dir / "grid.png" + "' --count 6",
+          &out);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("wrote " + dir / "grid.png" + " (6 samples of cbis.train)"), std::string::npos) << out;
+  std::string png = support::readFile(dir / "grid.png").value_or("");
+  EXPECT_EQ(png.substr(0, 4), "\x89PNG");
+  EXPECT_EQ(run(kMhr + " preview '" + dir / "spec.mhr" + "' --dataset cbs", &out), 1);
+  EXPECT_NE(out.find("no data set named 'cbs' in the spec (did you mean 'cbis'?)"), std::string::npos) << out;
+
+  ASSERT_EQ(run(kMhr + " prepare '" + dir / "spec.mhr" + "'", &out), 0) << out;
+  EXPECT_NE(out.find("built cache for cbis at 64x52"), std::string::npos) << out;
+  ASSERT_EQ(run(kMhr + " prepare '" + dir / "spec.mhr" + "'", &out), 0) << out;
+  EXPECT_NE(out.find("reusing cache for cbis at 64x52"), std::string::npos) << out;
+  size_t caches = 0;
+  for (auto& e : fs::directory_iterator(dir / "cache")) caches += e.path().extension() == ".mhrc";
+  EXPECT_EQ(caches, 1u);
+  // A missing DICOM stops with the CSV line; on_error: skip would leave it out.
+  for (auto& e : fs::recursive_directory_iterator(dir / "cbis"))
+    if (e.path().extension() == ".dcm") {
+      fs::remove(e.path());
+      break;
+    }
+  EXPECT_EQ(run(kMhr + " prepare '" + dir / "spec.mhr" + "'", &out), 1);
+  EXPECT_NE(out.find("_case_description_"), std::string::npos) << out;
+  EXPECT_NE(out.find("does not exist"), std::string::npos) << out;
+}
+
+} // namespace mhr::data
