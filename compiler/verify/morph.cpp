@@ -130,9 +130,11 @@ std::optional<MorphResult> morphNetwork(const ir::Graph& parent, const ast::Netw
     divisor[i] = divisor[i + 1] * f;
   }
 
+  int64_t before = 1;
   for (size_t i = 0; i < count; ++i) {
     const ast::MorphStmt& m = *stmt.morphs[i];
-    StepInput in{result.graph, m, ctx, deriveSeed(ctx.seed, ctx.network, i), divisor[i]};
+    StepInput in{result.graph, m, ctx, deriveSeed(ctx.seed, ctx.network, i), divisor[i], before};
+    if (m.kind == ast::MorphStmt::Kind::Upscale) before *= std::max<int64_t>(1, upscaleFactor(m));
     std::optional<StepOutcome> out = dispatch(in, diags);
 
     plan::MorphStep step;

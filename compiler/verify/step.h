@@ -22,6 +22,7 @@ struct StepInput {
   const MorphContext& ctx;
   uint64_t seed = 0;          // this statement's seed (morph.h)
   int64_t upscaleDivisor = 1; // upscale: the product of this and every later upscale factor
+  int64_t upscaleBefore = 1;  // upscale: the product of every earlier upscale factor
 };
 
 struct StepOutcome {

@@ -153,15 +153,20 @@ std::optional<StepOutcome> rewriteUpscale(const StepInput& in, diag::DiagnosticE
   }
   const std::string cond = where.empty() ? fmt::format("for H, W divisible by {}", d)
                                          : fmt::format("H, W divisible by {} at {}", d, where);
-  if (c.padMode != ir::PadMode::Zeros && (c.padTop || c.padBottom || c.padLeft || c.padRight)) {
+  // With earlier upscale statements the composed relation to the parent uses the product of the factors.
+  const int64_t total = r * in.upscaleBefore;
+  std::string relation = fmt::format("child(x) = {}(box{}(x))", in.ctx.parent, total);
+  if (in.upscaleBefore > 1) relation += fmt::format(" (x{} here, x{} before)", r, in.upscaleBefore);
+  const int64_t border = std::max({c.padTop, c.padBottom, c.padLeft, c.padRight});
+  if (c.padMode != ir::PadMode::Zeros && border > 0) {
     o.verdict = plan::Verdict::Approximate;
     o.reason = fmt::format("{} padding of the downsampled image is not the downsampled {} padding: outputs "
-                           "within {} pixels of the border differ; the interior equals {}(box{}(x)) ({})",
-                           ir::padModeName(c.padMode), ir::padModeName(c.padMode),
-                           std::max({c.padTop, c.padBottom, c.padLeft, c.padRight}), in.ctx.parent, r, cond);
+                           "within {} pixel{} of the border differ; in the interior {} ({})",
+                           ir::padModeName(c.padMode), ir::padModeName(c.padMode), border,
+                           border == 1 ? "" : "s", relation, cond);
   } else {
     o.verdict = needsEval ? plan::Verdict::Eval : plan::Verdict::Exact;
-    o.reason = fmt::format("child(x) = {}(box{}(x)), {}", in.ctx.parent, r, cond);
+    o.reason = relation + ", " + cond;
     if (needsEval) o.reason += "; the layers in front of it commute with the box filter in eval mode only";
   }
   o.mode = needsEval ? plan::ProofMode::Eval : plan::ProofMode::Any;

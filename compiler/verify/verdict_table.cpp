@@ -18,13 +18,19 @@ std::string lineColumn(const std::string& location) {
 std::string composedText(const std::vector<plan::MorphStep>& steps, plan::Verdict verdict,
                          plan::ProofMode mode) {
   if (steps.empty()) return "exact (no statements)";
-  std::string s = plan::verdictName(verdict);
-  if (verdict == plan::Verdict::Declared) return s + " (every statement is declared)";
-  if (mode == plan::ProofMode::Eval) s += ", in eval mode";
+  if (verdict == plan::Verdict::Declared) return "declared (every statement is declared)";
+  std::vector<std::string> notes;
+  if (verdict == plan::Verdict::Eval)
+    notes.push_back("exact in eval mode");
+  else if (mode == plan::ProofMode::Eval)
+    notes.push_back("in eval mode");
   size_t declared = 0;
   for (const plan::MorphStep& st : steps) declared += st.verdict == plan::Verdict::Declared;
-  if (declared) s += fmt::format(" (excluding {} declared statement{})", declared, declared > 1 ? "s" : "");
-  return s;
+  if (declared)
+    notes.push_back(fmt::format("{} declared statement{} excluded", declared, declared > 1 ? "s" : ""));
+  std::string s = plan::verdictName(verdict);
+  for (size_t i = 0; i < notes.size(); ++i) s += (i ? "; " : " (") + notes[i];
+  return notes.empty() ? s : s + ")";
 }
 
 } // namespace

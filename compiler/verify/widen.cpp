@@ -299,13 +299,16 @@ std::optional<StepOutcome> rewriteWiden(const StepInput& in, diag::DiagnosticEng
       break; // activations, pools, flatten, add, mul, concat, stochastic depth: channel-wise, no tensors
     }
   }
-  if (!offsetsIn(cc.layout[static_cast<size_t>(g.outputId())], cc, cls).empty())
+  if (!offsetsIn(cc.layout[static_cast<size_t>(g.outputId())], cc, cls).empty()) {
+    const bool isOutput = std::find(producers.begin(), producers.end(), g.outputId()) != producers.end();
+    const std::string what =
+        isOutput ? fmt::format("'{}' is the network's output", g.outputName())
+                 : fmt::format("{} feeds the network output '{}'", targetText, g.outputName());
     return refuted(
         g, recipe,
-        fmt::format("{} feeds the network output '{}': widening it changes the number of outputs (use "
-                    "`replace head with linear(classes: N)`)",
-                    targetText, g.outputName()),
+        what + ": widening it changes the number of outputs (use `replace head with linear(classes: N)`)",
         false);
+  }
 
   // The replication map and the splits.
   const uint64_t seed = split->seed.value_or(in.seed);
