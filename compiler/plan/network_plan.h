@@ -54,9 +54,9 @@ struct TensorInit {
     Fill,         // all `value` (e.g. an inserted batch norm's weight sqrt(1 + eps))
     IdentityConv, // conv weight [O, I/groups, kH, kW] with O == I: 1 at [o, o mod (I/groups), (kH-1)/2,
                   // (kW-1)/2] (the centre tap of each output channel's own input channel), 0 elsewhere
-    Identity, // linear weight [C, C]: the identity matrix
-    Uniform,  // U(low, high) drawn as in R4 (torch's default init for conv/linear: bound 1/sqrt(fan_in))
-    Copy,     // the parent tensor `source`, broadcast to `shape` (a [1] tensor fills every element)
+    Identity,     // linear weight [C, C]: the identity matrix
+    Uniform,      // U(low, high) drawn as in R4 (torch's default init for conv/linear: bound 1/sqrt(fan_in))
+    Copy,         // the parent tensor `source`, broadcast to `shape` (a [1] tensor fills every element)
   };
   std::string name;           // state_dict key in the child
   std::vector<int64_t> shape; // [] for a scalar
@@ -89,7 +89,9 @@ struct GrowKernelRecipe {
 // axis every channel is `block` consecutive elements (1, except for a linear reading a flattened tensor,
 // where a channel owns H*W features). The child tensor is the parent tensor with each such run replaced by
 // `newChannels` runs: run j is the parent's run g(j) = WidenRecipe::mapping[j], multiplied by
-// WidenRecipe::scale[j] when `scaled`. Everything outside the runs is copied in order.
+// WidenRecipe::scale[j] when `scaled`. Everything outside the runs is copied in order. A tensor edited twice
+// (a layer that both produces and reads the widened class) is edited along two different axes; the two edits
+// commute.
 struct TensorEdit {
   enum class Role { Producer, Channelwise, Consumer };
   std::string tensor; // state_dict key (same in parent and child)
@@ -171,8 +173,8 @@ struct NetworkPlan {
   std::vector<MorphStep> steps;
   Verdict verdict = Verdict::Exact; // composed over the steps (Declared steps excluded)
   ProofMode mode = ProofMode::Any;
-  bool strictWeights = true;          // network block `strict`: missing/unexpected weight names are errors
-  int64_t initSeed = -1;              // network block `init_seed`; -1 = derive from the experiment seed
+  bool strictWeights = true; // network block `strict`: missing/unexpected weight names are errors
+  int64_t initSeed = -1;     // network block `init_seed`; -1 = derive from the experiment seed
   // Both:
   ir::Graph graph; // the network to instantiate
   // How many of the plan's stages run before this network's statement. The runtime materialises the network
