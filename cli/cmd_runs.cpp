@@ -176,7 +176,8 @@ void registerTrackerCommands(CLI::App& app, Runner& run) {
   registerShow(runs, run);
   registerCompare(runs, run);
   registerExport(runs, run);
-  registerReport(app, run);
 }
+
+void registerReportCommand(CLI::App& app, Runner& run) { registerReport(app, run); }
 
 } // namespace mhr::cli

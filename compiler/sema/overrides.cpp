@@ -259,6 +259,22 @@ void applyOverrides(Program& program, const std::vector<std::string>& overrides,
     Resolver resolver(program, catalog, diags);
     Target t = resolver.resolve(key, keyRange);
     if (t.kind == Target::Kind::None) continue;
+    // `KEY=` with nothing after it removes an argument or attribute (e.g. weights in CI, where there are none).
+    if (support::trim(text.substr(eq + 1)).empty()) {
+      if (t.kind == Target::Kind::CallArg) {
+        auto& args = t.call->args;
+        args.erase(std::remove_if(args.begin(), args.end(),
+                                  [&](const ast::Argument& a) { return a.name && a.name->text == t.name; }),
+                   args.end());
+      } else if (t.kind == Target::Kind::BlockAttr && t.block->has_value() && t.subArg.empty()) {
+        auto& attrs = (*t.block)->attrs;
+        attrs.erase(std::remove_if(attrs.begin(), attrs.end(), [&](const ast::Attribute& a) { return a.key.str() == t.name; }),
+                    attrs.end());
+      } else {
+        diags.error("E0209", keyRange, "'" + key + "' cannot be removed: give it a value");
+      }
+      continue;
+    }
     auto value = parse::parseValue(file, sources, diags, static_cast<uint32_t>(eq + 1));
     if (!value) continue;
     diag::SourceRange valueRange = value->range;

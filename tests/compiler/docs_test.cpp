@@ -62,6 +62,8 @@ TEST(Docs, EveryExperimentChecks) {
   int files = 0;
   for (const auto& e : fs::recursive_directory_iterator(MHR_SOURCE_DIR "/experiments")) {
     if (e.path().extension() != ".mhr") continue;
+    // `*.inc.mhr` hold shared declarations for include; the specs that include them check them.
+    if (mhr::support::endsWith(e.path().filename().string(), ".inc.mhr")) continue;
     ++files;
     std::string out;
     EXPECT_EQ(run("cd '" MHR_SOURCE_DIR "' && '" MHR_BINARY "' check '" + e.path().string() + "'", &out), 0)

@@ -1,0 +1,31 @@
+// cli/backend.cpp — the entry point of libmhr_backend.so: the commands that need the runtime (LibTorch) or
+// image I/O. `mhr` calls mhr_backend_main with its own argc/argv when one of them is chosen.
+#include "cli/commands.h"
+#include "cli/version.h"
+#include "support/error.h"
+
+#include <iostream>
+
+
+extern "C" __attribute__((visibility("default"))) int mhr_backend_main(int argc, char** argv) {
+  CLI::App app{"mhr"};
+  app.require_subcommand(1);
+  mhr::cli::Runner run;
+  mhr::cli::registerRunCommand(app, run);
+  mhr::cli::registerReportCommand(app, run);
+  mhr::cli::registerDataCommands(app, run);
+  mhr::cli::registerLaunchCommand(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  if (!run) return 2;
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::cerr << "mhr: error: " << e.what() << "\n";
+    return 1;
+  }
+}
