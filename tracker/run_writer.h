@@ -1,8 +1,11 @@
 // tracker/run_writer.h — one run's writer: implements runtime::MetricsSink over the tracker database. In: the
 // runtime's log calls; out: rows in SQLite. Everything is buffered in memory and written in one transaction
 // by flush(), which also happens automatically every WriterOptions::flushEveryPoints metric points or
-// flushEveryMs milliseconds, and at finish(). Calls are thread-safe (one mutex) and cheap: a log call only
-// appends to a vector. A writer that is destroyed without finish() flushes and marks the run interrupted.
+// flushEveryMs milliseconds, and at finish(). Durability: every write survives the process being killed
+// (WAL); flush() and finish() also survive a power loss (synchronous FULL), while the automatic batches in
+// between skip that fsync (synchronous NORMAL), which is most of the cost of logging. Calls are thread-safe
+// (one mutex) and cheap: a log call only appends to a vector. A writer that is destroyed without finish()
+// flushes and marks the run interrupted.
 #pragma once
 
 #include "runtime/metrics_sink.h"
@@ -72,7 +75,7 @@ private:
 
   void checkOpen(const char* call) const;
   void maybeFlushLocked();
-  void flushLocked();
+  void flushLocked(bool durable);
   void writePending(const Pending& pending);
 
   std::shared_ptr<Db> db_;

@@ -254,8 +254,9 @@ void ensureSchema(Db& db, const std::vector<Migration>& migrations) {
   int latest = migrations.empty() ? 0 : migrations.back().version;
   db.read([&] { checkOwnership(db, latest); });
   enableWal(db);
-  // Synchronous FULL: a commit is on disk when flush() returns (checkpoints are declared written after it).
-  db.exec("PRAGMA synchronous = FULL");
+  // Every commit is durable (power loss included) unless a writer relaxes it for its automatic batches
+  // (RunWriter: explicit flush() and finish() stay FULL).
+  db.setFullSync(true);
   if (db.read([&] { return schemaVersion(db); }) >= latest) return;
 
   db.write([&] {

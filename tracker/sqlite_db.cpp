@@ -78,6 +78,12 @@ Stmt& Stmt::bind(int index, std::string_view text) {
   return *this;
 }
 
+Stmt& Stmt::bindStatic(int index, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  MHR_ASSERT(rc == SQLITE_OK, "sqlite3_bind_text64 failed (parameter index out of range?)");
+  return *this;
+}
+
 Stmt& Stmt::bind(int index, std::nullptr_t) {
   int rc = sqlite3_bind_null(stmt_, index);
   MHR_ASSERT(rc == SQLITE_OK, "sqlite3_bind_null failed (parameter index out of range?)");
@@ -214,6 +220,13 @@ Stmt& Db::cached(const std::string& sql) {
 
 int64_t Db::changes() const {
   return sqlite3_changes64(db_);
+}
+
+void Db::setFullSync(bool full) {
+  MHR_ASSERT(!inTransaction_, "PRAGMA synchronous cannot change inside a transaction");
+  if (fullSync_ == int(full)) return;
+  exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+  fullSync_ = int(full);
 }
 
 void Db::begin(bool immediate) {

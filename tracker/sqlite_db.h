@@ -48,6 +48,9 @@ public:
   Stmt& bind(int index, std::nullptr_t);
   Stmt& bind(int index, const SqlValue& value);
   Stmt& bindBlob(int index, const void* data, size_t bytes);
+  // Binds without copying: `text` must stay alive and unchanged until the statement is stepped and reset
+  // (the writer's hot path binds strings it owns for the whole transaction).
+  Stmt& bindStatic(int index, std::string_view text);
   void bindAll(const std::vector<SqlValue>& values, int firstIndex = 1);
 
   // true when a row is ready; false when the statement is done. Throws BusyError or mhr::UserError.
@@ -106,6 +109,11 @@ public:
   // Total time the retry loop keeps trying before it gives up with a clear error (tests shorten it).
   void setRetryBudgetMs(int64_t ms) { retryBudgetMs_ = ms; }
 
+  // PRAGMA synchronous for the following transactions: FULL makes a commit survive power loss; NORMAL (in WAL
+  // mode) survives a killed process but may lose the last commits on a power loss or OS crash. Must be called
+  // outside a transaction.
+  void setFullSync(bool full);
+
 private:
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   void begin(bool immediate);
@@ -143,6 +151,7 @@ private:
   sqlite3* db_;
   std::string path_;
   bool inTransaction_ = false;
+  int fullSync_ = -1; // unknown until setFullSync
   int64_t retryBudgetMs_ = 120000;
   std::map<std::string, std::unique_ptr<Stmt>> cache_;
 };
