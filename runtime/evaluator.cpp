@@ -1,0 +1,216 @@
+#include "runtime/evaluator.h"
+
+#include "compiler/ir/shapes.h"
+#include "support/assert.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <numeric>
+
+namespace mhr::runtime {
+
+namespace F = torch::nn::functional;
+
+namespace {
+
+torch::Tensor toDevice(const torch::Tensor& x, const EvalContext& c) {
+  torch::Tensor y = x.to(c.device, /*non_blocking=*/true);
+  return c.channelsLast ? y.contiguous(torch::MemoryFormat::ChannelsLast) : y;
+}
+
+std::string formatScore(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+} // namespace
+
+PredictionSet predict(NetworkImpl& net, BatchSource& source, const EvalContext& context, bool tta,
+                      double* meanLoss) {
+  PredictionSet out;
+  out.stage = context.stageKey;
+  out.classes = source.classes();
+  out.multiLabel = source.multiLabel();
+  const size_t k = out.classes.size();
+  net.eval();
+  torch::NoGradGuard noGrad;
+  source.startEpoch(0);
+  Progress progress(context.stageKey, source.batchesPerEpoch(), context.progress);
+  double lossSum = 0;
+  int64_t count = 0;
+  while (std::optional<TensorBatch> b = source.next()) {
+    torch::Tensor x = toDevice(b->images, context);
+    torch::Tensor logits = net.forward(x).to(torch::kFloat);
+    MHR_ASSERT(logits.dim() == 2 && static_cast<size_t>(logits.size(1)) == k,
+               "network outputs do not match the data set's classes");
+    torch::Tensor scores = out.multiLabel ? torch::sigmoid(logits) : torch::softmax(logits, 1);
+    if (tta) {
+      torch::Tensor flipped = net.forward(x.flip({3})).to(torch::kFloat);
+      scores = (scores + (out.multiLabel ? torch::sigmoid(flipped) : torch::softmax(flipped, 1))) / 2;
+    }
+    if (meanLoss) {
+      torch::Tensor l = out.multiLabel
+                            ? F::binary_cross_entropy_with_logits(
+                                  logits, b->targets.to(logits.device()),
+                                  F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kSum))
+                            : F::cross_entropy(logits, b->labels.to(logits.device()),
+                                               F::CrossEntropyFuncOptions().reduction(torch::kSum));
+      lossSum += l.item<double>() / (out.multiLabel ? static_cast<double>(k) : 1.0);
+    }
+    torch::Tensor s = scores.to(torch::kCPU).contiguous();
+    const int64_t n = b->size();
+    count += n;
+    for (int64_t i = 0; i < n; ++i) {
+      std::vector<float> row(s[i].data_ptr<float>(), s[i].data_ptr<float>() + k);
+      std::vector<float> lab(k, 0.0f);
+      if (out.multiLabel) {
+        torch::Tensor t = b->targets[i].contiguous();
+        lab.assign(t.data_ptr<float>(), t.data_ptr<float>() + k);
+      } else {
+        lab[static_cast<size_t>(b->labels[i].item<int64_t>())] = 1.0f;
+      }
+      out.scores.push_back(std::move(row));
+      out.labels.push_back(std::move(lab));
+      out.sampleIds.push_back(b->ids[static_cast<size_t>(i)]);
+    }
+    progress.advance();
+  }
+  progress.finish();
+  if (meanLoss) *meanLoss = count ? lossSum / static_cast<double>(count) : NAN;
+  return out;
+}
+
+ir::NodeId camNode(const ir::Graph& graph, int64_t height, int64_t width) {
+  ir::ShapeResult shapes = ir::inferShapes(graph, 1, height, width);
+  if (!shapes.ok()) return ir::kNoNode;
+  for (ir::NodeId id = static_cast<ir::NodeId>(graph.size()) - 1; id >= 0; --id)
+    if (graph.node(id).op != ir::OpKind::Input && shapes.shapes[static_cast<size_t>(id)].rank == 4 &&
+        shapes.shapes[static_cast<size_t>(id)].h > 1 && graph.node(id).op != ir::OpKind::AdaptiveAvgPool2d)
+      return id;
+  return ir::kNoNode;
+}
+
+torch::Tensor gradCam(NetworkImpl& net, const torch::Tensor& image, ir::NodeId node, int64_t target) {
+  net.eval();
+  torch::AutoGradMode grad(true);
+  // The input requires grad so the feature maps do even when every parameter is frozen.
+  torch::Tensor x = image.detach().clone().requires_grad_(true);
+  torch::Tensor features;
+  torch::Tensor logits = net.forward(x, node, features);
+  MHR_ASSERT(features.defined(), "Grad-CAM node produced no output");
+  torch::Tensor score = logits.select(0, 0).select(0, target);
+  torch::Tensor g = torch::autograd::grad({score}, {features})[0];
+  torch::Tensor weights = g.mean({2, 3}, /*keepdim=*/true);
+  torch::Tensor cam =
+      torch::relu((weights * features).sum(1)).select(0, 0).detach().to(torch::kCPU, torch::kFloat);
+  double peak = cam.max().item<double>();
+  return peak > 0 ? cam / peak : cam;
+}
+
+EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, BatchSource& source,
+                           const EvalContext& context, MetricsSink& sink) {
+  auto wants = [&](const std::string& m) {
+    return std::find(config.metrics.begin(), config.metrics.end(), m) != config.metrics.end();
+  };
+  double loss = NAN;
+  PredictionSet predictions = predict(net, source, context, config.tta, wants("loss") ? &loss : nullptr);
+  EvaluationSummary summary =
+      summarize(predictions, config.threshold, config.bootstrap, config.ciLevel, context.seed);
+  const bool binary = !predictions.multiLabel && predictions.classes.size() == 2;
+  // `threshold: eer`: the operating point where sensitivity and specificity errors are equal.
+  if (config.thresholdAtEer && binary && summary.classes[0].equalError) {
+    double t = summary.classes[0].equalError->threshold;
+    summary = summarize(predictions, t, config.bootstrap, config.ciLevel, context.seed);
+    sink.logMetric(context.stageKey + "/threshold", t, context.step, context.epoch);
+  }
+  const std::string p = context.stageKey + "/";
+  auto log = [&](const std::string& key, double v) {
+    sink.logMetric(p + key, v, context.step, context.epoch);
+  };
+  if (wants("auc")) {
+    if (summary.auc) log("auc", *summary.auc);
+    if (summary.aucCi) {
+      log("auc_ci_low", summary.aucCi->lower);
+      log("auc_ci_high", summary.aucCi->upper);
+    }
+    if (!binary)
+      for (const ClassSummary& c : summary.classes)
+        if (c.auc) log("auc/" + c.name, *c.auc);
+  }
+  if (wants("accuracy")) log("accuracy", summary.accuracy);
+  for (const char* m : {"sensitivity", "specificity"}) {
+    if (!wants(m)) continue;
+    const bool sens = std::string(m) == "sensitivity";
+    if (binary) {
+      const ClassSummary& c = summary.classes[0];
+      log(m, sens ? c.atThreshold.sensitivity : c.atThreshold.specificity);
+      if (c.equalError)
+        log(std::string(m) + "_eer", sens ? c.equalError->sensitivity : c.equalError->specificity);
+    } else {
+      for (const ClassSummary& c : summary.classes)
+        log(std::string(m) + "/" + c.name, sens ? c.atThreshold.sensitivity : c.atThreshold.specificity);
+    }
+  }
+  if (wants("loss")) log("loss", loss);
+  for (const std::string& w : summary.warnings) sink.setTag(p + "warning", w);
+  sink.logPredictions(predictions);
+
+  if (config.camSamples > 0 && !predictions.scores.empty()) {
+    // Half the most suspicious samples, half the least: what a reader wants to compare.
+    const size_t positive = binary ? 1 : 0;
+    std::vector<size_t> order(predictions.scores.size());
+    std::iota(order.begin(), order.end(), 0);
+    auto score = [&](size_t i) {
+      const auto& s = predictions.scores[i];
+      return binary ? s[positive] : *std::max_element(s.begin(), s.end());
+    };
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score(a) > score(b); });
+    std::vector<size_t> chosen;
+    const size_t want = std::min<size_t>(static_cast<size_t>(config.camSamples), order.size());
+    for (size_t i = 0; i < (want + 1) / 2; ++i) chosen.push_back(order[i]);
+    for (size_t i = 0; chosen.size() < want; ++i) chosen.push_back(order[order.size() - 1 - i]);
+    std::map<std::string, size_t> row;
+    for (size_t i : chosen) row[predictions.sampleIds[i]] = i;
+    source.startEpoch(0);
+    while (std::optional<TensorBatch> b = source.next()) {
+      for (int64_t i = 0; i < b->size(); ++i) {
+        auto it = row.find(b->ids[static_cast<size_t>(i)]);
+        if (it == row.end()) continue;
+        const size_t r = it->second;
+        torch::Tensor img = b->images.narrow(0, i, 1);
+        ir::NodeId node = camNode(net.graph(), img.size(2), img.size(3));
+        if (node == ir::kNoNode) continue;
+        const auto& s = predictions.scores[r];
+        int64_t target = binary ? 1 : std::max_element(s.begin(), s.end()) - s.begin();
+        torch::Tensor cam = gradCam(net, toDevice(img, context), node, target).contiguous();
+        CamRecord rec;
+        rec.stage = context.stageKey;
+        rec.sampleId = predictions.sampleIds[r];
+        std::string label;
+        for (size_t c = 0; c < predictions.classes.size(); ++c)
+          if (predictions.labels[r][c] > 0.5f) label += (label.empty() ? "" : "|") + predictions.classes[c];
+        rec.label = label.empty() ? "none" : label;
+        rec.predicted = predictions.classes[static_cast<size_t>(target)] + " " +
+                        formatScore(s[static_cast<size_t>(target)]);
+        torch::Tensor gray = img.select(1, 0).select(0, 0).to(torch::kFloat).contiguous();
+        double lo = gray.min().item<double>(), hi = gray.max().item<double>();
+        gray = hi > lo ? (gray - lo) / (hi - lo) : torch::zeros_like(gray);
+        rec.height = gray.size(0);
+        rec.width = gray.size(1);
+        rec.image.assign(gray.data_ptr<float>(), gray.data_ptr<float>() + gray.numel());
+        rec.camHeight = cam.size(0);
+        rec.camWidth = cam.size(1);
+        rec.cam.assign(cam.data_ptr<float>(), cam.data_ptr<float>() + cam.numel());
+        sink.logCam(rec);
+        row.erase(it);
+      }
+      if (row.empty()) break;
+    }
+  }
+  return summary;
+}
+
+} // namespace mhr::runtime

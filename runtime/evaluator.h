@@ -1,0 +1,48 @@
+// runtime/evaluator.h — an evaluate stage. In: a network, the stage's EvalConfig and a batch source over the
+// split. Out, through the MetricsSink: the metrics it asks for (keys STAGE/METRIC[/CLASS], e.g.
+// "evaluate.hr/auc", "evaluate.hr/auc_ci_low", "evaluate.hr/auc/Effusion"), the per-sample predictions (for
+// ROC curves and confusion matrices) and Grad-CAM maps of the last convolutional stage for `cam_samples`
+// samples.
+#pragma once
+
+#include "compiler/plan/plan.h"
+#include "runtime/batch_source.h"
+#include "runtime/metrics.h"
+#include "runtime/metrics_sink.h"
+#include "runtime/network.h"
+#include "runtime/progress.h"
+
+#include <string>
+
+namespace mhr::runtime {
+
+struct EvalContext {
+  std::string stageKey; // "evaluate.hr"; metric keys start with it
+  torch::Device device = torch::kCPU;
+  bool channelsLast = false;
+  ProgressOptions progress;
+  uint64_t seed = 0; // bootstrap
+  int64_t step = 0;  // step/epoch recorded with the metrics
+  int64_t epoch = 0;
+};
+
+// Runs the network in eval mode over one pass of `source` (which must not shuffle or augment). Scores are
+// softmax probabilities (single-label) or sigmoids (multi-label); `meanLoss` receives the mean loss (cross
+// entropy / BCE with logits, unweighted) when not null. `tta` averages the scores with the horizontally
+// flipped image's.
+PredictionSet predict(NetworkImpl& net, BatchSource& source, const EvalContext& context, bool tta,
+                      double* meanLoss = nullptr);
+
+// predict + the summary + logging + Grad-CAM. Returns the summary (also for the caller's console table).
+EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, BatchSource& source,
+                           const EvalContext& context, MetricsSink& sink);
+
+// The node Grad-CAM looks at: the last node with a spatial (rank-4) output, i.e. the last convolutional stage
+// before global pooling.
+ir::NodeId camNode(const ir::Graph& graph, int64_t height, int64_t width);
+
+// Grad-CAM (Selvaraju et al.) of class `target` for one image (1 x C x H x W): ReLU of the feature maps at
+// `node` weighted by the spatially averaged gradient of the class logit, scaled to [0, 1].
+torch::Tensor gradCam(NetworkImpl& net, const torch::Tensor& image, ir::NodeId node, int64_t target);
+
+} // namespace mhr::runtime

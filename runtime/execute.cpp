@@ -1,0 +1,322 @@
+#include "runtime/execute.h"
+
+#include "compiler/cost/checkpoint.h"
+#include "compiler/cost/cost_model.h"
+#include "compiler/verify/random.h"
+#include "data/cache.h"
+#include "data/dataset.h"
+#include "runtime/batch_source.h"
+#include "runtime/device.h"
+#include "runtime/evaluator.h"
+#include "runtime/morph.h"
+#include "runtime/network.h"
+#include "runtime/state_dict.h"
+#include "runtime/trainer.h"
+#include "support/assert.h"
+#include "support/error.h"
+#include "support/files.h"
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+
+namespace mhr::runtime {
+namespace {
+
+ParamValue toParam(const plan::Value& v) {
+  switch (v.kind) {
+  case plan::Value::Kind::Bool:
+    return v.boolean;
+  case plan::Value::Kind::Int:
+    return v.integer;
+  case plan::Value::Kind::Float:
+    return v.number;
+  case plan::Value::Kind::String:
+  case plan::Value::Kind::Symbol:
+    return v.text;
+  default:
+    return v.str();
+  }
+}
+
+struct LiveNetwork {
+  const plan::NetworkPlan* plan = nullptr;
+  Network net{nullptr};
+  std::string lastStage; // the stage whose training produced the current weights ("" = as materialised)
+};
+
+class Runner {
+public:
+  Runner(const plan::ExperimentPlan& plan, const ExecuteOptions& options, MetricsSink& sink)
+      : plan_(plan), options_(options), sink_(sink), log_(options.log ? *options.log : std::cerr) {}
+
+  ExecuteResult run() {
+    if (options_.threads > 0) torch::set_num_threads(static_cast<int>(options_.threads));
+    device_ = chooseDevice(options_.device);
+    if (options_.resume && options_.checkpointDir.empty())
+      throw UserError("resume needs the run's checkpoint folder");
+    if (!options_.checkpointDir.empty()) support::makeDirectories(options_.checkpointDir);
+    progress_.enabled = options_.progress;
+    progress_.terminal = stderrIsTerminal();
+
+    sink_.logEnvironment(environmentFacts(device_));
+    sink_.setTag("device", device_.str());
+    for (const auto& [key, value] : plan_.params) sink_.logParam(key, toParam(value));
+
+    ExecuteResult result;
+    result.device = device_.str();
+    for (size_t s = 0; s < plan_.stages.size(); ++s) {
+      materialize(s);
+      const plan::Stage& stage = plan_.stages[s];
+      StageOutcome outcome;
+      outcome.key = stage.key;
+      outcome.network = stage.network;
+      outcome.split = stage.dataset + "." + stage.split;
+      if (stage.kind == plan::Stage::Kind::Train)
+        runTrain(stage, outcome);
+      else
+        runEvaluate(stage, outcome);
+      markDone(stage.key);
+      result.stages.push_back(std::move(outcome));
+      sink_.flush();
+    }
+    materialize(plan_.stages.size()); // networks defined after the last stage: their proofs are still checked
+    sink_.flush();
+    return result;
+  }
+
+private:
+  // ---- files of the run
+  std::string checkpointPath(const std::string& key) const {
+    return options_.checkpointDir.empty() ? "" : options_.checkpointDir + "/" + key + ".ckpt";
+  }
+  std::string markerPath(const std::string& what) const {
+    return options_.checkpointDir + "/" + what + ".done";
+  }
+  bool done(const std::string& what) const {
+    return options_.resume && !options_.checkpointDir.empty() && std::filesystem::exists(markerPath(what));
+  }
+  void markDone(const std::string& what) const {
+    if (!options_.checkpointDir.empty()) support::writeFileAtomic(markerPath(what), "done\n");
+  }
+
+  // ---- networks
+  void materialize(size_t stageIndex) {
+    for (const plan::NetworkPlan& np : plan_.networks) {
+      if (np.afterStages != stageIndex || networks_.count(np.name)) continue;
+      LiveNetwork live;
+      live.plan = &np;
+      if (np.origin == plan::NetworkPlan::Origin::Stdlib) {
+        uint64_t seed = np.initSeed >= 0
+                            ? static_cast<uint64_t>(np.initSeed)
+                            : verify::deriveSeed(static_cast<uint64_t>(plan_.seed), "init:" + np.name, 0);
+        torch::manual_seed(static_cast<int64_t>(seed & 0x7fffffffffffffffULL));
+        live.net = Network(np.graph);
+        live.net->resetParameters();
+        if (!np.weights.empty()) {
+          importWeights(np, *live.net);
+          log_ << "mhr: network " << np.name << ": weights from " << np.weights << "\n";
+        }
+      } else {
+        auto parent = networks_.find(np.parent);
+        MHR_ASSERT(parent != networks_.end(), "a morph child is materialised before its parent");
+        LiveNetwork& p = parent->second;
+        p.net->to(torch::kCPU);
+        StateDict parentWeights;
+        StateDict live0 = moduleStateDict(*p.net);
+        for (const std::string& n : live0.names()) parentWeights.add(n, live0.at(n).detach().clone());
+        // After a resume the proofs were already recorded: re-derive the weights without logging them twice.
+        NullSink quiet;
+        MetricsSink& out = done("network." + np.name) ? static_cast<MetricsSink&>(quiet) : sink_;
+        RecheckOptions ro;
+        ro.seed = verify::deriveSeed(static_cast<uint64_t>(plan_.seed), "recheck:" + np.name, 0);
+        StateDict childWeights = morphWeights(np, p.plan->graph, parentWeights, p.lastStage, out, ro);
+        live.net = Network(np.graph);
+        loadStateDict(*live.net, childWeights, "the morph of '" + np.name + "'");
+        log_ << "mhr: network " << np.name << " = morph " << np.parent << ": " << np.steps.size()
+             << " statement(s) applied and re-checked\n";
+      }
+      markDone("network." + np.name);
+      networks_.emplace(np.name, std::move(live));
+    }
+  }
+
+  LiveNetwork& network(const std::string& name) {
+    auto it = networks_.find(name);
+    MHR_ASSERT(it != networks_.end(), "a stage uses a network that was not materialised");
+    return it->second;
+  }
+
+  // ---- data
+  const data::Dataset& dataset(const std::string& name) {
+    auto it = datasets_.find(name);
+    if (it != datasets_.end()) return *it->second;
+    const plan::DatasetConfig* cfg = plan_.dataset(name);
+    MHR_ASSERT(cfg != nullptr, "a stage uses an unknown data set");
+    data::OpenOptions o;
+    o.baseDir = options_.dataDir;
+    std::ostream* log = &log_;
+    o.warn = [log](const std::string& m) { *log << "mhr: warning: " << m << "\n"; };
+    auto ds = std::make_unique<data::Dataset>(data::openDataset(*cfg, plan_.seed, o));
+    return *datasets_.emplace(name, std::move(ds)).first->second;
+  }
+
+  const data::PreparedSplit& split(const std::string& datasetName, const std::string& splitName,
+                                   const plan::Size& at) {
+    std::string key = datasetName + "." + splitName + "@" + std::to_string(at.h) + "x" + std::to_string(at.w);
+    auto it = splits_.find(key);
+    if (it != splits_.end()) return *it->second;
+    data::PrepareOptions o;
+    o.cacheDir = options_.cacheDir;
+    o.progress = options_.progress ? data::ProgressMode::Auto : data::ProgressMode::Off;
+    o.out = &log_;
+    auto ps = std::make_unique<data::PreparedSplit>(
+        data::prepareSplit(dataset(datasetName), data::parseSplit(splitName), at.h, at.w, o));
+    return *splits_.emplace(key, std::move(ps)).first->second;
+  }
+
+  std::unique_ptr<BatchSource> source(const std::string& datasetName, const std::string& splitName,
+                                      const plan::Size& at, const NetworkImpl& net, int64_t batch,
+                                      bool training, const plan::TrainConfig* cfg, uint64_t seed) {
+    const data::PreparedSplit& ps = split(datasetName, splitName, at);
+    SourceOptions o;
+    o.batch = batch;
+    o.shuffle = training;
+    o.seed = seed;
+    o.workers = cfg ? cfg->workers : 2;
+    o.channels = net.graph().node(net.graph().inputId()).input.channels;
+    if (training && cfg) o.augment = cfg->augment;
+    auto src = makeDataSource(ps, o);
+    const size_t outputs = static_cast<size_t>(net.graph().node(net.graph().outputId()).linear.outFeatures);
+    if (net.graph().node(net.graph().outputId()).op == ir::OpKind::Linear && outputs != src->classes().size())
+      throw UserError("network '" + net.graph().outputName() + "' has " + std::to_string(outputs) +
+                      " outputs but data set '" + datasetName + "' has " +
+                      std::to_string(src->classes().size()) + (src->multiLabel() ? " labels" : " classes") +
+                      " (set `classes:` on the network or `replace head with linear(classes: " +
+                      std::to_string(src->classes().size()) + ")`)");
+    return src;
+  }
+
+  // ---- stages
+  void runTrain(const plan::Stage& stage, StageOutcome& outcome) {
+    LiveNetwork& live = network(stage.network);
+    const plan::TrainConfig& cfg = stage.train;
+    const std::string ckpt = checkpointPath(stage.key);
+    if (done(stage.key)) {
+      if (!std::filesystem::exists(ckpt))
+        throw UserError("resume: stage '" + stage.key + "' finished, but its checkpoint '" + ckpt +
+                        "' is missing");
+      loadCheckpointWeights(*live.net, ckpt);
+      live.lastStage = stage.key;
+      outcome.skipped = true;
+      log_ << "mhr: " << stage.key << ": finished before the resume; weights from " << ckpt << "\n";
+      return;
+    }
+    const uint64_t seed = verify::deriveSeed(static_cast<uint64_t>(plan_.seed), stage.key, 0);
+    torch::manual_seed(static_cast<int64_t>(seed & 0x7fffffffffffffffULL));
+    configureBackends(device_, cfg.deterministic, cfg.cudnnBenchmark);
+
+    auto trainSrc =
+        source(stage.dataset, stage.split, stage.resolution, *live.net, cfg.batch, true, &cfg, seed);
+    std::unique_ptr<BatchSource> valSrc;
+    if (!cfg.valSplit.empty()) {
+      std::string ds = stage.dataset, sp = cfg.valSplit;
+      if (size_t dot = sp.rfind('.'); dot != std::string::npos) {
+        ds = sp.substr(0, dot);
+        sp = sp.substr(dot + 1);
+      }
+      valSrc = source(ds, sp, stage.resolution, *live.net, cfg.batch, false, &cfg, seed);
+    }
+
+    // Activation checkpointing and the memory estimate, from the compiler's cost model.
+    std::string why;
+    std::optional<cost::NetworkCost> nc =
+        cost::analyze(live.net->graph(), stage.resolution.h, stage.resolution.w, &why);
+    if (!nc) throw UserError(stage.location + ": " + stage.key + ": " + why);
+    cost::TrainingSetup setup;
+    setup.batch = cfg.batch;
+    setup.precision = device_.is_cuda() ? cost::parsePrecision(cfg.precision).value_or(cost::Precision::Fp32)
+                                        : cost::Precision::Fp32;
+    setup.optimizer = cfg.optimizer.kind;
+    setup.momentum = cfg.optimizer.momentum != 0;
+    cost::CheckpointPolicy policy = cfg.checkpointing == "all"    ? cost::CheckpointPolicy::All
+                                    : cfg.checkpointing == "auto" ? cost::CheckpointPolicy::Auto
+                                                                  : cost::CheckpointPolicy::Off;
+    const int64_t budget = cfg.memoryBudgetBytes > 0 ? cfg.memoryBudgetBytes : deviceMemoryBytes(device_);
+    cost::CheckpointPlan cp = cost::planCheckpoints(live.net->graph(), *nc, setup, policy, budget);
+    std::vector<CheckpointSegment> segments;
+    for (const cost::Segment& s : cp.segments) segments.push_back({s.first, s.last + 1});
+    live.net->setCheckpointSegments(segments);
+    sink_.logMetric(stage.key + "/memory_estimate_bytes", static_cast<double>(cp.memory.totalBytes()), 0, 0);
+    if (!segments.empty())
+      log_ << "mhr: " << stage.key << ": activation checkpointing over " << segments.size()
+           << " segment(s)\n";
+    if (!cp.fits)
+      log_ << "mhr: warning: " << stage.key << ": the estimated " << cp.memory.totalBytes() / (1 << 20)
+           << " MiB exceed the memory budget of " << budget / (1 << 20) << " MiB even with checkpointing\n";
+
+    TrainContext ctx;
+    ctx.stageKey = stage.key;
+    ctx.device = device_;
+    ctx.checkpointPath = ckpt;
+    ctx.resume = options_.resume;
+    ctx.progress = progress_;
+    ctx.seed = seed;
+    ctx.log = &log_;
+    if (options_.onEpochEnd) ctx.onEpochEnd = [&](int64_t e) { options_.onEpochEnd(stage.key, e); };
+    resetPeakMemory(device_);
+    TrainResult r = train(*live.net, cfg, *trainSrc, valSrc.get(), ctx, sink_);
+    live.net->setCheckpointSegments({});
+    const int64_t peak = peakMemoryBytes(device_);
+    if (peak >= 0)
+      sink_.logMetric(stage.key + "/peak_memory_bytes", static_cast<double>(peak), r.globalStep, 0);
+    live.lastStage = stage.key;
+    outcome.trainLoss = r.lastEpochLoss;
+  }
+
+  void runEvaluate(const plan::Stage& stage, StageOutcome& outcome) {
+    LiveNetwork& live = network(stage.network);
+    if (done(stage.key)) {
+      outcome.skipped = true;
+      log_ << "mhr: " << stage.key << ": finished before the resume\n";
+      return;
+    }
+    live.net->to(device_);
+    const uint64_t seed = verify::deriveSeed(static_cast<uint64_t>(plan_.seed), stage.key, 0);
+    auto src = source(stage.dataset, stage.split, stage.resolution, *live.net, stage.eval.batch, false,
+                      nullptr, seed);
+    EvalContext ctx;
+    ctx.stageKey = stage.key;
+    ctx.device = device_;
+    ctx.progress = progress_;
+    ctx.seed = seed;
+    outcome.evaluation = evaluate(*live.net, stage.eval, *src, ctx, sink_);
+  }
+
+  const plan::ExperimentPlan& plan_;
+  const ExecuteOptions& options_;
+  MetricsSink& sink_;
+  std::ostream& log_;
+  torch::Device device_ = torch::kCPU;
+  ProgressOptions progress_;
+  std::map<std::string, LiveNetwork> networks_;
+  std::map<std::string, std::unique_ptr<data::Dataset>> datasets_;
+  std::map<std::string, std::unique_ptr<data::PreparedSplit>> splits_;
+};
+
+} // namespace
+
+ExecuteResult execute(const plan::ExperimentPlan& plan, const ExecuteOptions& options, MetricsSink& sink) {
+  try {
+    Runner runner(plan, options, sink);
+    return runner.run();
+  } catch (const c10::OutOfMemoryError& e) {
+    throw UserError(std::string("out of device memory: ") + e.what_without_backtrace() +
+                    " — lower the batch, use `checkpointing: auto` with a `memory_budget`, or bf16");
+  } catch (const c10::Error& e) {
+    throw UserError(std::string("LibTorch error: ") + e.what_without_backtrace());
+  }
+}
+
+} // namespace mhr::runtime

@@ -1,0 +1,60 @@
+// runtime/execute.h — the runtime's entry point: one ExperimentPlan, executed. In: the plan (from
+// compiler::compileFile), options from `mhr run` (device, checkpoint folder, resume, progress) and the
+// tracker's MetricsSink. Out: everything through the sink (environment, params, verdicts and lineage of every
+// morph, per-step and per-epoch metrics, checkpoints as artifacts, evaluation metrics, predictions and
+// Grad-CAM maps) and a summary of the evaluation stages for the console.
+//
+// Order: networks are materialised just before the stage their statement precedes (NetworkPlan::afterStages):
+// a stdlib network from its seed (and weights file), a morph child from its parent's weights at that moment,
+// re-checked statement by statement. Stages run in plan order. With a checkpoint folder, every train stage
+// writes `<key>.ckpt` each epoch and every finished stage a `<key>.done` marker; `resume` skips finished
+// stages (loading their final weights) and continues an interrupted train stage after its last finished
+// epoch, so a CPU run reaches bit-identical weights.
+//
+// Errors (bad data, a NaN loss, a failed re-check, an unusable device, LibTorch's own c10::Error) come out as
+// mhr::UserError with a message for the user; nothing else escapes.
+#pragma once
+
+#include "compiler/plan/plan.h"
+#include "runtime/metrics.h"
+#include "runtime/metrics_sink.h"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace mhr::runtime {
+
+struct ExecuteOptions {
+  std::string device = "auto"; // cpu | cuda | cuda:N | auto
+  std::string checkpointDir;   // "" = no checkpoints (and no resume)
+  bool resume = false;         // continue the run whose checkpoints are in checkpointDir
+  bool progress = true;        // progress on stderr (bars on a terminal, periodic lines otherwise)
+  int64_t threads = 0;         // LibTorch CPU threads; 0 = leave LibTorch's default
+  std::string dataDir;         // relative data set paths are resolved against it ("" = working directory)
+  std::string cacheDir;        // prepared-image caches ("" = each data set's `cache:` option / default)
+  std::ostream* log = nullptr; // warnings and stage lines; nullptr = std::cerr
+  // Tests: called after each epoch's checkpoint is durable.
+  std::function<void(const std::string& stageKey, int64_t epochsDone)> onEpochEnd;
+};
+
+struct StageOutcome {
+  std::string key;      // "evaluate.hr"
+  std::string network;  // "hr"
+  std::string split;    // "mammo.test"
+  bool skipped = false; // finished before a resume
+  std::optional<EvaluationSummary> evaluation;
+  double trainLoss = NAN; // last epoch's mean loss (train stages)
+};
+
+struct ExecuteResult {
+  std::string device;
+  std::vector<StageOutcome> stages;
+};
+
+ExecuteResult execute(const plan::ExperimentPlan& plan, const ExecuteOptions& options, MetricsSink& sink);
+
+} // namespace mhr::runtime

@@ -1,0 +1,405 @@
+#include "runtime/trainer.h"
+
+#include "runtime/evaluator.h"
+#include "runtime/optimizer.h"
+#include "runtime/state_dict.h"
+#include "support/assert.h"
+#include "support/error.h"
+#include "support/files.h"
+#include "support/sha256.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+namespace mhr::runtime {
+
+namespace F = torch::nn::functional;
+
+namespace {
+
+constexpr int64_t kCheckpointFormat = 1;
+
+torch::Tensor stringTensor(const std::string& s) {
+  torch::Tensor t = torch::empty({static_cast<int64_t>(s.size())}, torch::kByte);
+  if (!s.empty()) std::memcpy(t.data_ptr(), s.data(), s.size());
+  return t;
+}
+
+std::string tensorString(const torch::Tensor& t) {
+  torch::Tensor c = t.to(torch::kCPU, torch::kByte).contiguous();
+  return std::string(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()));
+}
+
+int64_t scalar(const StateDict& sd, const std::string& key, const std::string& path) {
+  const torch::Tensor* t = sd.find(key);
+  if (!t || t->numel() != 1)
+    throw UserError("checkpoint '" + path + "' has no '" + key + "': not an mhr checkpoint");
+  return t->to(torch::kLong).item<int64_t>();
+}
+
+// The network's tensors (names, shapes) as a hash: a checkpoint only resumes the network it was written for.
+std::string networkFingerprint(const NetworkImpl& net) {
+  std::string text;
+  StateDict sd = moduleStateDict(net);
+  for (const std::string& n : sd.names()) text += n + shapeString(sd.at(n).sizes()) + ";";
+  return support::sha256Hex(text);
+}
+
+// Splits "prefix.rest" entries of a checkpoint into their own state dict.
+StateDict section(const StateDict& sd, const std::string& prefix) {
+  StateDict out;
+  for (const std::string& n : sd.names())
+    if (n.compare(0, prefix.size(), prefix) == 0) out.add(n.substr(prefix.size()), sd.at(n));
+  return out;
+}
+
+// "NaN", "+Inf", "-Inf" (printf's spelling of NaN depends on its sign bit).
+std::string nonFinite(double v) {
+  return std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf");
+}
+
+std::string format(double v, const char* fmt = "%.4f") {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+// Dynamic loss scaling for fp16 (torch.cuda.amp.GradScaler's defaults: 2^16, x2 after 2000 good steps, x0.5
+// and skip the step on overflow).
+struct LossScaler {
+  bool enabled = false;
+  double scale = 65536.0;
+  int64_t goodSteps = 0;
+  // Unscales the gradients in place; false when one of them is not finite (the step must be skipped).
+  bool unscale(const std::vector<ParamEntry>& params) {
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> grads;
+    for (const ParamEntry& p : params)
+      if (p.param.grad().defined()) grads.push_back(p.param.grad());
+    if (grads.empty()) return true;
+    torch::Tensor found = torch::zeros({1}, grads[0].options().dtype(torch::kFloat));
+    torch::Tensor inv = torch::full({1}, 1.0 / scale, grads[0].options().dtype(torch::kFloat));
+    if (grads[0].is_cuda()) {
+      at::_amp_foreach_non_finite_check_and_unscale_(grads, found, inv);
+    } else {
+      for (torch::Tensor& g : grads) {
+        g.mul_(inv);
+        found += torch::isfinite(g).all().logical_not().to(torch::kFloat);
+      }
+    }
+    return found.item<float>() == 0.0f;
+  }
+  void update(bool finite) {
+    if (!finite) {
+      scale *= 0.5;
+      goodSteps = 0;
+    } else if (++goodSteps >= 2000) {
+      scale *= 2.0;
+      goodSteps = 0;
+    }
+  }
+};
+
+struct LossFunction {
+  bool multiLabel = false;
+  torch::Tensor classWeights, posWeight;
+  double labelSmoothing = 0.0;
+  torch::Tensor operator()(const torch::Tensor& logits, const TensorBatch& b, const torch::Device& d) const {
+    if (multiLabel) {
+      auto o = F::BinaryCrossEntropyWithLogitsFuncOptions();
+      if (posWeight.defined()) o.pos_weight(posWeight);
+      return F::binary_cross_entropy_with_logits(logits, b.targets.to(d), o);
+    }
+    auto o = F::CrossEntropyFuncOptions().label_smoothing(labelSmoothing);
+    if (classWeights.defined()) o.weight(classWeights);
+    return F::cross_entropy(logits, b.labels.to(d), o);
+  }
+};
+
+LossFunction makeLoss(const plan::LossConfig& cfg, const BatchSource& source, const torch::Device& device,
+                      const std::string& stage) {
+  LossFunction f;
+  const size_t k = source.classes().size();
+  std::string kind = cfg.kind == "auto" ? (source.multiLabel() ? "bce" : "cross_entropy") : cfg.kind;
+  if (kind == "bce" && !source.multiLabel())
+    throw UserError(stage +
+                    ": loss bce needs a multi-label data set; this one is single-label (use cross_entropy)");
+  if (kind == "cross_entropy" && source.multiLabel())
+    throw UserError(stage +
+                    ": loss cross_entropy needs a single-label data set; this one is multi-label (use bce)");
+  f.multiLabel = kind == "bce";
+  if (!cfg.classWeights.empty()) {
+    if (cfg.classWeights.size() != k)
+      throw UserError(stage + ": class_weights has " + std::to_string(cfg.classWeights.size()) +
+                      " values, the data set " + std::to_string(k) + " classes");
+    f.classWeights = torch::tensor(cfg.classWeights, torch::kDouble).to(device, torch::kFloat);
+  }
+  if (!cfg.posWeight.empty()) {
+    if (cfg.posWeight.size() != k)
+      throw UserError(stage + ": pos_weight has " + std::to_string(cfg.posWeight.size()) +
+                      " values, the data set " + std::to_string(k) + " labels");
+    f.posWeight = torch::tensor(cfg.posWeight, torch::kDouble).to(device, torch::kFloat);
+  }
+  f.labelSmoothing = cfg.labelSmoothing;
+  return f;
+}
+
+} // namespace
+
+CheckpointInfo readCheckpointInfo(const std::string& path) {
+  StateDict sd = readStateDict(path);
+  CheckpointInfo info;
+  if (scalar(sd, "meta.format", path) != kCheckpointFormat)
+    throw UserError("checkpoint '" + path + "' was written by another version of mhr");
+  const torch::Tensor* stage = sd.find("meta.stage");
+  if (!stage) throw UserError("checkpoint '" + path + "' has no stage name");
+  info.stage = tensorString(*stage);
+  info.epochsDone = scalar(sd, "progress.epochs_done", path);
+  info.globalStep = scalar(sd, "progress.global_step", path);
+  return info;
+}
+
+void loadCheckpointWeights(NetworkImpl& net, const std::string& path) {
+  StateDict sd = readStateDict(path);
+  loadStateDict(net, section(sd, "model."), path);
+}
+
+TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& trainSource,
+                  BatchSource* valSource, const TrainContext& ctx, MetricsSink& sink) {
+  std::ostream& log = ctx.log ? *ctx.log : std::cerr;
+  const torch::Device device = ctx.device;
+  const bool cuda = device.is_cuda();
+  if (cfg.epochs < 1) throw UserError(ctx.stageKey + ": epochs must be at least 1");
+  if (cfg.accumulate < 1) throw UserError(ctx.stageKey + ": accumulate must be at least 1");
+
+  // ---- precision and layout
+  bool autocast = false;
+  at::ScalarType autocastType = at::kBFloat16;
+  LossScaler scaler;
+  if (cfg.precision == "bf16" || cfg.precision == "fp16") {
+    if (cuda) {
+      autocast = true;
+      autocastType = cfg.precision == "bf16" ? at::kBFloat16 : at::kHalf;
+      scaler.enabled = cfg.precision == "fp16";
+    } else {
+      log << "mhr: warning: " << ctx.stageKey << ": precision " << cfg.precision
+          << " applies on CUDA only; this CPU run trains in fp32\n";
+      sink.setTag(ctx.stageKey + "/precision", "fp32 (cpu)");
+    }
+  } else if (cfg.precision != "fp32") {
+    throw UserError(ctx.stageKey + ": unknown precision '" + cfg.precision + "' (fp32, bf16, fp16)");
+  }
+  const bool channelsLast = cuda && cfg.channelsLast;
+  net.to(device);
+  if (channelsLast) {
+    torch::NoGradGuard noGrad;
+    for (auto& p : net.parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& p : net.named_parameters(true)) named.emplace_back(p.key(), p.value());
+  Optimizer optimizer(cfg.optimizer, named, cfg.freeze, cfg.lrGroups);
+  if (optimizer.params().empty())
+    throw UserError(ctx.stageKey + ": every parameter is frozen; nothing to train");
+  LossFunction lossFn = makeLoss(cfg.loss, trainSource, device, ctx.stageKey);
+
+  const int64_t batchesAvailable = trainSource.batchesPerEpoch();
+  if (batchesAvailable == 0)
+    throw UserError(ctx.stageKey + ": the training split has fewer samples (" +
+                    std::to_string(trainSource.samples()) + ") than one batch (" + std::to_string(cfg.batch) +
+                    ")");
+  const int64_t batchesPerEpoch = cfg.maxStepsPerEpoch > 0
+                                      ? std::min(batchesAvailable, cfg.maxStepsPerEpoch * cfg.accumulate)
+                                      : batchesAvailable;
+  const int64_t stepsPerEpoch = (batchesPerEpoch + cfg.accumulate - 1) / cfg.accumulate;
+  const int64_t totalSteps = stepsPerEpoch * cfg.epochs;
+
+  TrainResult result;
+  int64_t globalStep = 0;
+  int64_t startEpoch = 0;
+  at::Generator generator = compat::defaultGenerator(device);
+
+  // ---- resume
+  if (ctx.resume && !ctx.checkpointPath.empty() && std::filesystem::exists(ctx.checkpointPath)) {
+    StateDict sd = readStateDict(ctx.checkpointPath);
+    CheckpointInfo info = readCheckpointInfo(ctx.checkpointPath);
+    if (info.stage != ctx.stageKey)
+      throw UserError("checkpoint '" + ctx.checkpointPath + "' belongs to stage '" + info.stage + "', not '" +
+                      ctx.stageKey + "'");
+    const torch::Tensor* fp = sd.find("meta.network");
+    if (!fp || tensorString(*fp) != networkFingerprint(net))
+      throw UserError("checkpoint '" + ctx.checkpointPath +
+                      "' was written for a different network than stage '" + ctx.stageKey +
+                      "' trains now (did the spec change?)");
+    loadStateDict(net, section(sd, "model."), ctx.checkpointPath);
+    optimizer.loadState(section(sd, "optimizer."), ctx.checkpointPath);
+    {
+      torch::NoGradGuard noGrad;
+      const torch::Tensor* rng = sd.find(cuda ? "rng.cuda" : "rng.cpu");
+      if (!rng)
+        throw UserError("checkpoint '" + ctx.checkpointPath + "' has no random state for this device");
+      generator.set_state(*rng);
+      if (cuda && sd.find("rng.cpu")) compat::defaultGenerator(torch::kCPU).set_state(sd.at("rng.cpu"));
+    }
+    if (const torch::Tensor* s = sd.find("scaler.scale")) scaler.scale = s->item<double>();
+    if (const torch::Tensor* g = sd.find("scaler.good_steps")) scaler.goodSteps = g->item<int64_t>();
+    startEpoch = info.epochsDone;
+    globalStep = info.globalStep;
+    result.resumedAtEpoch = startEpoch;
+    log << "mhr: " << ctx.stageKey << ": resuming after epoch " << startEpoch << " of " << cfg.epochs
+        << " (step " << globalStep << ")\n";
+  }
+
+  auto writeCheckpoint = [&](int64_t epochsDone) {
+    if (ctx.checkpointPath.empty()) return;
+    StateDict sd;
+    sd.add("meta.format", torch::tensor(kCheckpointFormat, torch::kLong));
+    sd.add("meta.stage", stringTensor(ctx.stageKey));
+    sd.add("meta.network", stringTensor(networkFingerprint(net)));
+    sd.add("progress.epochs_done", torch::tensor(epochsDone, torch::kLong));
+    sd.add("progress.global_step", torch::tensor(globalStep, torch::kLong));
+    // The loader restarts each epoch from (seed, epoch): the position is the next epoch's first batch.
+    sd.add("progress.loader_epoch", torch::tensor(epochsDone, torch::kLong));
+    sd.add("progress.loader_batch", torch::tensor(int64_t{0}, torch::kLong));
+    StateDict model = moduleStateDict(net);
+    for (const std::string& n : model.names())
+      sd.add("model." + n, model.at(n).detach().to(torch::kCPU).contiguous());
+    StateDict opt = optimizer.state();
+    for (const std::string& n : opt.names())
+      sd.add("optimizer." + n, opt.at(n).detach().to(torch::kCPU).contiguous());
+    sd.add(cuda ? "rng.cuda" : "rng.cpu", generator.get_state());
+    if (cuda) sd.add("rng.cpu", compat::defaultGenerator(torch::kCPU).get_state());
+    if (scaler.enabled) {
+      sd.add("scaler.scale", torch::tensor(scaler.scale, torch::kDouble));
+      sd.add("scaler.good_steps", torch::tensor(scaler.goodSteps, torch::kLong));
+    }
+    // Metrics logged so far become durable before the checkpoint that follows them.
+    sink.flush();
+    writeStateDict(ctx.checkpointPath, sd);
+    ArtifactRecord a;
+    a.kind = "checkpoint";
+    a.path = ctx.checkpointPath;
+    a.sha256 = support::sha256File(ctx.checkpointPath);
+    a.bytes = static_cast<int64_t>(std::filesystem::file_size(ctx.checkpointPath));
+    a.stage = ctx.stageKey;
+    sink.logArtifact(a);
+    sink.flush();
+  };
+
+  const std::string p = ctx.stageKey + "/";
+  for (int64_t epoch = startEpoch; epoch < cfg.epochs; ++epoch) {
+    net.train();
+    trainSource.startEpoch(epoch);
+    Progress progress(ctx.stageKey + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs),
+                      batchesPerEpoch, ctx.progress);
+    optimizer.zeroGrad();
+    int64_t micro = 0, batchIndex = 0, stepInEpoch = 0;
+    double accumulated = 0, epochLoss = 0;
+    int64_t epochSamples = 0;
+
+    auto optimizerStep = [&](int64_t microBatches) {
+      // Fewer micro-batches than `accumulate` at the end of an epoch: rescale to their mean.
+      if (microBatches != cfg.accumulate) {
+        torch::NoGradGuard noGrad;
+        for (const ParamEntry& e : optimizer.params())
+          if (e.param.grad().defined())
+            e.param.grad().mul_(static_cast<double>(cfg.accumulate) / static_cast<double>(microBatches));
+      }
+      bool finite = true;
+      if (scaler.enabled) finite = scaler.unscale(optimizer.params());
+      if (finite && cfg.clipGrad > 0) {
+        std::vector<torch::Tensor> ps;
+        for (const ParamEntry& e : optimizer.params()) ps.push_back(e.param);
+        double norm = torch::nn::utils::clip_grad_norm_(ps, cfg.clipGrad);
+        if (!std::isfinite(norm) && !scaler.enabled)
+          throw UserError(ctx.stageKey + ": the gradient norm became " + nonFinite(norm) + " at epoch " +
+                          std::to_string(epoch + 1) + ", step " + std::to_string(stepInEpoch + 1) +
+                          " (global step " + std::to_string(globalStep + 1) + "); training stopped" +
+                          (ctx.checkpointPath.empty()
+                               ? ""
+                               : "; the last good checkpoint is kept at " + ctx.checkpointPath));
+        finite = std::isfinite(norm);
+      }
+      const double lr = scheduledLr(cfg.schedule, cfg.optimizer.lr, globalStep, stepsPerEpoch, totalSteps);
+      if (finite) optimizer.step(lr);
+      if (scaler.enabled) scaler.update(finite);
+      optimizer.zeroGrad();
+      sink.logMetric(p + "loss", accumulated / static_cast<double>(microBatches), globalStep, epoch + 1);
+      sink.logMetric(p + "lr", lr, globalStep, epoch + 1);
+      ++globalStep;
+      ++stepInEpoch;
+      accumulated = 0;
+    };
+
+    while (batchIndex < batchesPerEpoch) {
+      std::optional<TensorBatch> batch = trainSource.next();
+      if (!batch) break;
+      ++batchIndex;
+      torch::Tensor x = batch->images.to(device, /*non_blocking=*/true);
+      if (channelsLast) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      torch::Tensor loss;
+      {
+        compat::CudaAutocastGuard guard(autocast, autocastType);
+        torch::Tensor logits = net.forward(x);
+        loss = lossFn(logits.to(torch::kFloat), *batch, device);
+      }
+      const double value = loss.item<double>();
+      if (!std::isfinite(value)) {
+        sink.setTag(p + "stopped", "loss " + nonFinite(value) + " at epoch " + std::to_string(epoch + 1) +
+                                       ", step " + std::to_string(stepInEpoch + 1));
+        sink.flush();
+        throw UserError(ctx.stageKey + ": the loss became " + nonFinite(value) + " at epoch " +
+                        std::to_string(epoch + 1) + ", step " + std::to_string(stepInEpoch + 1) +
+                        " (global step " + std::to_string(globalStep + 1) + "); training stopped" +
+                        (ctx.checkpointPath.empty() || epoch == 0
+                             ? ""
+                             : "; the last good checkpoint (end of epoch " + std::to_string(epoch) +
+                                   ") is kept at " + ctx.checkpointPath) +
+                        ". A lower learning rate, gradient clipping (clip_grad) or fp32 usually helps");
+      }
+      torch::Tensor scaled = loss / static_cast<double>(cfg.accumulate);
+      if (scaler.enabled) scaled = scaled * scaler.scale;
+      scaled.backward();
+      accumulated += value;
+      epochLoss += value * static_cast<double>(batch->size());
+      epochSamples += batch->size();
+      if (++micro == cfg.accumulate) {
+        optimizerStep(micro);
+        micro = 0;
+      }
+      progress.advance(1, "loss " + format(value));
+    }
+    if (micro > 0) optimizerStep(micro);
+    result.lastEpochLoss = epochSamples ? epochLoss / static_cast<double>(epochSamples) : NAN;
+    progress.finish("loss " + format(result.lastEpochLoss));
+    sink.logMetric(p + "epoch_loss", result.lastEpochLoss, globalStep, epoch + 1);
+
+    if (valSource) {
+      EvalContext ec;
+      ec.stageKey = ctx.stageKey + " validation";
+      ec.device = device;
+      ec.channelsLast = channelsLast;
+      ec.progress = ctx.progress;
+      double valLoss = NAN;
+      PredictionSet preds = predict(net, *valSource, ec, false, &valLoss);
+      EvaluationSummary s = summarize(preds, 0.5, 0, 0.95, ctx.seed);
+      sink.logMetric(p + "val_loss", valLoss, globalStep, epoch + 1);
+      if (s.auc) sink.logMetric(p + "val_auc", *s.auc, globalStep, epoch + 1);
+      sink.logMetric(p + "val_accuracy", s.accuracy, globalStep, epoch + 1);
+      log << "mhr: " << ctx.stageKey << " epoch " << epoch + 1 << ": val loss " << format(valLoss)
+          << (s.auc ? ", val auc " + format(*s.auc) : "") << "\n";
+    }
+    writeCheckpoint(epoch + 1);
+    result.epochsDone = epoch + 1;
+    if (ctx.onEpochEnd) ctx.onEpochEnd(epoch + 1);
+  }
+  result.epochsDone = cfg.epochs;
+  result.globalStep = globalStep;
+  return result;
+}
+
+} // namespace mhr::runtime

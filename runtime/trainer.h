@@ -1,0 +1,60 @@
+// runtime/trainer.h — a train stage. In: a network, the stage's TrainConfig, batch sources for the training
+// split (and the validation split, evaluated after each epoch), a device and a checkpoint file. Out: trained
+// weights, per-step loss and learning rate and per-epoch metrics through the MetricsSink (keys
+// "train.hr/loss", "train.hr/lr", "train.hr/epoch_loss", "train.hr/val_auc", "train.hr/val_loss"), and a
+// checkpoint written atomically at the end of every epoch holding everything a bit-exact resume needs
+// (weights and buffers, optimizer state, the position in the schedule, random-generator states, the loader
+// position).
+//
+// On CUDA: autocast to bf16/fp16 (fp16 with a dynamic loss scaler), channels_last, cudnn.benchmark; on the
+// CPU the stage runs in fp32 (bf16/fp16 requests print a warning). A NaN/Inf loss stops the stage with a
+// UserError naming the epoch and step; the last good checkpoint (previous epoch) stays as it was.
+#pragma once
+
+#include "compiler/plan/plan.h"
+#include "runtime/batch_source.h"
+#include "runtime/metrics_sink.h"
+#include "runtime/network.h"
+#include "runtime/progress.h"
+
+#include <functional>
+#include <ostream>
+#include <string>
+
+namespace mhr::runtime {
+
+struct TrainContext {
+  std::string stageKey; // "train.hr": metric keys start with it
+  torch::Device device = torch::kCPU;
+  std::string checkpointPath; // "" = no checkpoints
+  bool resume = false;        // continue from checkpointPath when it exists
+  ProgressOptions progress;
+  uint64_t seed = 0;
+  std::ostream* log = nullptr; // warnings and the per-epoch line; nullptr = std::cerr
+  // Called after each epoch's checkpoint is durable, with the number of epochs done (tests use it to kill a
+  // run at a known point).
+  std::function<void(int64_t epochsDone)> onEpochEnd;
+};
+
+struct TrainResult {
+  int64_t epochsDone = 0;
+  int64_t globalStep = 0;
+  int64_t resumedAtEpoch = -1; // the epoch count loaded from the checkpoint, -1 = fresh start
+  double lastEpochLoss = NAN;
+};
+
+TrainResult train(NetworkImpl& net, const plan::TrainConfig& config, BatchSource& trainSource,
+                  BatchSource* valSource, const TrainContext& context, MetricsSink& sink);
+
+// What a checkpoint file holds for `net` (reads `path`; throws mhr::UserError naming it when it does not
+// fit).
+struct CheckpointInfo {
+  std::string stage;
+  int64_t epochsDone = 0;
+  int64_t globalStep = 0;
+};
+CheckpointInfo readCheckpointInfo(const std::string& path);
+// Loads only the weights and buffers of a checkpoint into `net` (a later stage resuming past this one).
+void loadCheckpointWeights(NetworkImpl& net, const std::string& path);
+
+} // namespace mhr::runtime
