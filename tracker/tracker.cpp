@@ -3,6 +3,7 @@
 
 #include "support/assert.h"
 #include "support/error.h"
+#include "support/files.h"
 #include "support/strings.h"
 #include "tracker/param_value.h"
 #include "tracker/run_writer.h"
@@ -135,10 +136,22 @@ Tracker Tracker::openExisting(const std::string& path) {
 }
 
 Tracker Tracker::openImpl(const std::string& path, bool create) {
+  if (create) {
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) support::makeDirectories(parent.string()); // `--db out/runs.sqlite` on a fresh tree
+  }
   std::shared_ptr<Db> db = Db::open(path, create);
   ensureSchema(*db, trackerMigrations());
   Tracker tracker(std::move(db));
-  tracker.markDeadRunsInterrupted();
+  if (create) {
+    tracker.markDeadRunsInterrupted();
+  } else {
+    // Readers mark dead runs too, but a read-only file (a shared, write-protected store) must stay readable.
+    try {
+      tracker.markDeadRunsInterrupted();
+    } catch (const UserError&) {
+    }
+  }
   return tracker;
 }
 

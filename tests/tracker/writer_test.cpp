@@ -1,6 +1,7 @@
 // tests/tracker/writer_test.cpp — the run writer and the Tracker API in one process: typed params,
 // latest_metrics, batching, every record type read back, status handling, run references, resume.
 #include "tests/tracker/test_util.h"
+#include "tracker/environment.h"
 #include "tracker/run_reader.h"
 
 #include "support/error.h"
@@ -8,6 +9,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <gtest/gtest.h>
 
 namespace mhr::tracker {
@@ -296,6 +298,24 @@ TEST(TrackerWriter, RunReferencesByIdPrefixOrName) {
     std::string m = e.what();
     EXPECT_NE(m.find("ambiguous"), std::string::npos) << m;
     EXPECT_NE(m.find("alpha"), std::string::npos) << m;
+  }
+}
+
+TEST(TrackerWriter, CreatesTheDatabaseFolder) {
+  TempDir tmp;
+  std::string path = tmp.file("out/nested/runs.sqlite");
+  Tracker::open(path);
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
+TEST(TrackerWriter, HostEnvironmentFacts) {
+  auto facts = hostEnvironment();
+  EXPECT_FALSE(facts["kernel"].empty());
+  EXPECT_FALSE(facts["hostname"].empty());
+  EXPECT_GT(std::stoi(facts.at("cpu_cores")), 0);
+  EXPECT_NE(facts.at("memory").find(" GiB"), std::string::npos);
+  if (std::filesystem::exists("/etc/os-release")) {
+    EXPECT_FALSE(facts["os"].empty());
   }
 }
 
