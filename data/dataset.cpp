@@ -61,14 +61,20 @@ std::vector<size_t> Dataset::indices(SplitId split) const {
 }
 
 RawImage Dataset::load(size_t i) const {
+  RawImage img;
+  load(i, img);
+  return img;
+}
+
+void Dataset::load(size_t i, RawImage& into) const {
   MHR_ASSERT(i < samples_.size(), "Dataset::load: index out of range");
   const Sample& s = samples_[i];
   if (s.generated >= 0) {
-    if (mammo_) return mammo_->render(s.generated);
-    MHR_ASSERT(cxr_ != nullptr, "generated sample without a generator");
-    return cxr_->render(s.generated);
+    MHR_ASSERT(mammo_ || cxr_, "generated sample without a generator");
+    into = mammo_ ? mammo_->render(s.generated) : cxr_->render(s.generated);
+    return;
   }
-  return decodeImage(s.path);
+  decodeImage(s.path, into);
 }
 
 std::string Dataset::fingerprint(size_t i) const {

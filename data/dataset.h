@@ -71,6 +71,8 @@ public:
   // Pixels of sample i: decodes the file (needs MHR_WITH_IMAGE_IO) or renders the synthetic case.
   // Throws UserError naming the file for unreadable or undecodable images.
   RawImage load(size_t i) const;
+  // The same into `into`, reusing its pixel buffer (workers decoding many images).
+  void load(size_t i, RawImage& into) const;
   // Identity of sample i's pixels for the cache key: "file:<path>:<size>:<mtime_ns>" or the generator's
   // parameters and index. Cheap: no file is read.
   std::string fingerprint(size_t i) const;

@@ -40,15 +40,21 @@ FileFormat sniffFormat(const std::string& path) {
 }
 
 RawImage decodeImage(const std::string& path) {
+  RawImage img;
+  decodeImage(path, img);
+  return img;
+}
+
+void decodeImage(const std::string& path, RawImage& into) {
   FileFormat format = sniffFormat(path);
 #ifdef MHR_WITH_IMAGE_IO
   switch (format) {
   case FileFormat::Dicom:
-    return io::decodeDicom(path);
+    return io::decodeDicom(path, into);
   case FileFormat::Png:
   case FileFormat::Jpeg:
   case FileFormat::OtherRaster:
-    return io::decodeRaster(path);
+    return io::decodeRaster(path, into);
   case FileFormat::Unknown:
     break;
   }
@@ -56,6 +62,7 @@ RawImage decodeImage(const std::string& path) {
                          "bytes match none of them)");
 #else
   (void)format;
+  (void)into;
   throw UserError(path + ": this mhr was built without image decoding (MHR_WITH_IMAGE_IO=OFF). Build with "
                          "-DMHR_WITH_IMAGE_IO=ON (needs DCMTK and OpenCV), or prepare the cache on a machine "
                          "that has it (`mhr prepare`) and point `cache:` at it");

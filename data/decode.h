@@ -23,5 +23,8 @@ FileFormat sniffFormat(const std::string& path);
 // Decodes any supported file. DICOM: stored codes with RescaleSlope/Intercept, MONOCHROME1 flag and the
 // file's VOI windows/LUTs; PNG/JPEG: 8- or 16-bit codes, colour converted to grey (ITU-R 601 weights).
 RawImage decodeImage(const std::string& path);
+// The same into an existing RawImage, reusing its pixel buffer: a worker decoding many images of one size
+// then neither allocates nor zero-fills 30 MB per mammogram (that was a third of the decode time).
+void decodeImage(const std::string& path, RawImage& into);
 
 } // namespace mhr::data

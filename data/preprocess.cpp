@@ -291,25 +291,36 @@ AxisTaps axisTaps(int64_t in, int64_t out) {
 
 } // namespace
 
-Image resample(const RowFetch& fetch, Rect r, int64_t outH, int64_t outW) {
-  MHR_ASSERT(r.h > 0 && r.w > 0 && outH > 0 && outW > 0, "resample: empty region or output");
+void resampleInto(const RowFetch& fetch, Rect r, int64_t outH, int64_t outW, float* dst, int64_t stride) {
+  MHR_ASSERT(r.h > 0 && r.w > 0 && outH > 0 && outW > 0 && stride >= outW,
+             "resample: empty region or output");
   AxisTaps xt = axisTaps(r.w, outW);
   AxisTaps yt = axisTaps(r.h, outH);
-  // Invert the vertical taps: for each source row, the output rows it feeds. Rows are visited once, in order.
-  std::vector<std::vector<std::pair<int64_t, float>>> feeds(size_t(r.h));
+  // Invert the vertical taps: for each source row, the output rows it feeds (flat arrays: row y's entries
+  // are feedRow/feedWeight[feedStart[y] .. feedStart[y + 1])). Source rows are then read once, in order.
+  std::vector<int64_t> feedStart(size_t(r.h + 1), 0);
+  for (int64_t o = 0; o < outH; ++o)
+    for (int64_t k = 0; k < yt.taps; ++k)
+      if (yt.weight[size_t(o * yt.taps + k)] != 0.0f) ++feedStart[size_t(yt.start[size_t(o)] + k + 1)];
+  for (int64_t y = 0; y < r.h; ++y) feedStart[size_t(y + 1)] += feedStart[size_t(y)];
+  std::vector<int64_t> feedRow(size_t(feedStart.back())), fill(feedStart.begin(), feedStart.end() - 1);
+  std::vector<float> feedWeight(feedRow.size());
   for (int64_t o = 0; o < outH; ++o)
     for (int64_t k = 0; k < yt.taps; ++k) {
       float w = yt.weight[size_t(o * yt.taps + k)];
-      if (w != 0.0f) feeds[size_t(yt.start[size_t(o)] + k)].push_back({o, w});
+      if (w == 0.0f) continue;
+      size_t at = size_t(fill[size_t(yt.start[size_t(o)] + k)]++);
+      feedRow[at] = o;
+      feedWeight[at] = w;
     }
-  Image out(outH, outW, 0.0f);
+  for (int64_t oy = 0; oy < outH; ++oy) std::fill(dst + oy * stride, dst + oy * stride + outW, 0.0f);
   // Padded by the tap count: the last outputs' unused taps (weight 0) may index past the row.
   std::vector<float> row(size_t(r.w + xt.taps), 0.0f);
   std::vector<float> hrow(static_cast<size_t>(outW));
   const int64_t taps = xt.taps;
   for (int64_t y = 0; y < r.h; ++y) {
-    const auto& f = feeds[size_t(y)];
-    if (f.empty()) continue;
+    size_t f0 = size_t(feedStart[size_t(y)]), f1 = size_t(feedStart[size_t(y + 1)]);
+    if (f0 == f1) continue;
     fetch(r.y + y, r.x, r.w, row.data());
     for (int64_t ox = 0; ox < outW; ++ox) {
       const float* src = row.data() + xt.start[size_t(ox)];
@@ -318,11 +329,17 @@ Image resample(const RowFetch& fetch, Rect r, int64_t outH, int64_t outW) {
       for (int64_t k = 0; k < taps; ++k) acc += w[k] * src[k];
       hrow[size_t(ox)] = acc;
     }
-    for (const auto& [oy, w] : f) {
-      float* dst = out.pixels.data() + oy * outW;
-      for (int64_t ox = 0; ox < outW; ++ox) dst[ox] += w * hrow[size_t(ox)];
+    for (size_t f = f0; f < f1; ++f) {
+      float* out = dst + feedRow[f] * stride;
+      const float w = feedWeight[f];
+      for (int64_t ox = 0; ox < outW; ++ox) out[ox] += w * hrow[size_t(ox)];
     }
   }
+}
+
+Image resample(const RowFetch& fetch, Rect r, int64_t outH, int64_t outW) {
+  Image out(outH, outW);
+  resampleInto(fetch, r, outH, outW, out.pixels.data(), outW);
   return out;
 }
 
@@ -547,6 +564,13 @@ void flipHorizontal(Image& img) {
 // ---------------------------------------------------------------- the pipeline
 
 Image preprocess(const RawImage& raw, const PreprocessSpec& spec, int64_t height, int64_t width) {
+  Image out;
+  preprocess(raw, spec, height, width, out);
+  return out;
+}
+
+void preprocess(const RawImage& raw, const PreprocessSpec& spec, int64_t height, int64_t width,
+                Image& canvas) {
   MHR_ASSERT(height > 0 && width > 0, "preprocess: empty target");
   MHR_ASSERT(raw.height > 0 && raw.width > 0 && raw.stored.size() == size_t(raw.height * raw.width),
              "preprocess: malformed RawImage");
@@ -555,6 +579,24 @@ Image preprocess(const RawImage& raw, const PreprocessSpec& spec, int64_t height
     const uint16_t* row = raw.stored.data() + y * raw.width + x0;
     for (int64_t i = 0; i < n; ++i) out[i] = lut[row[i]];
   };
+  // Without a window the map is affine (range to 0..1, inverted for MONOCHROME1): computed directly it
+  // vectorises, where the table lookup cannot; the table stays for the proxy and the windowed cases.
+  if (!spec.voi && !spec.window && raw.rangeMax() > raw.rangeMin()) {
+    double scale = raw.slope / (raw.rangeMax() - raw.rangeMin());
+    double offset = (raw.intercept - raw.rangeMin()) / (raw.rangeMax() - raw.rangeMin());
+    if (raw.invert) scale = -scale, offset = 1.0 - offset;
+    const float a = float(scale), b = float(offset);
+    if (raw.isSigned)
+      fetch = [&raw, a, b](int64_t y, int64_t x0, int64_t n, float* out) {
+        const int16_t* row = reinterpret_cast<const int16_t*>(raw.stored.data() + y * raw.width + x0);
+        for (int64_t i = 0; i < n; ++i) out[i] = float(row[i]) * a + b;
+      };
+    else
+      fetch = [&raw, a, b](int64_t y, int64_t x0, int64_t n, float* out) {
+        const uint16_t* row = raw.stored.data() + y * raw.width + x0;
+        for (int64_t i = 0; i < n; ++i) out[i] = float(row[i]) * a + b;
+      };
+  }
   Rect region{0, 0, raw.height, raw.width};
   bool flip = false;
   if (spec.breastCrop) {
@@ -577,18 +619,14 @@ Image preprocess(const RawImage& raw, const PreprocessSpec& spec, int64_t height
   }
   Placement p = place(spec.resize, region.h, region.w, height, width);
   Rect src{region.y + p.source.y, region.x + p.source.x, p.source.h, p.source.w};
-  Image scaled = resample(fetch, src, p.scaledH, p.scaledW);
-  Image canvas;
-  if (p.scaledH == height && p.scaledW == width) {
-    canvas = std::move(scaled);
-  } else {
-    canvas = Image(height, width, 0.0f);
-    for (int64_t y = 0; y < p.scaledH; ++y)
-      std::memcpy(&canvas.at(p.offsetY + y, p.offsetX), &scaled.at(y, 0), size_t(p.scaledW) * sizeof(float));
-  }
+  // Resampled straight into the canvas; its buffer is reused when the caller passes the same Image again.
+  canvas.height = height;
+  canvas.width = width;
+  canvas.pixels.resize(size_t(height * width));
+  std::fill(canvas.pixels.begin(), canvas.pixels.end(), 0.0f);
+  resampleInto(fetch, src, p.scaledH, p.scaledW, &canvas.at(p.offsetY, p.offsetX), width);
   if (flip) flipHorizontal(canvas);
   if (spec.clahe) clahe(canvas, spec.claheClip, spec.claheTiles);
-  return canvas;
 }
 
 } // namespace mhr::data

@@ -66,6 +66,8 @@ double applyWindow(const Window& w, double x);
 
 // Everything up to and including CLAHE (normalize excluded), at target H x W.
 Image preprocess(const RawImage& raw, const PreprocessSpec& spec, int64_t height, int64_t width);
+// The same into `out`, reusing its buffer (workers preparing many images).
+void preprocess(const RawImage& raw, const PreprocessSpec& spec, int64_t height, int64_t width, Image& out);
 
 // ---- building blocks, exposed for tests and the benchmark ----
 
@@ -79,6 +81,8 @@ using RowFetch = std::function<void(int64_t y, int64_t x0, int64_t n, float* out
 // Separable resampling of region `r` of a source to outH x outW (area when shrinking, bilinear with
 // half-pixel centres when enlarging, per axis).
 Image resample(const RowFetch& fetch, Rect r, int64_t outH, int64_t outW);
+// The same, accumulating into outH rows of outW floats at dst (rows `stride` floats apart; cleared first).
+void resampleInto(const RowFetch& fetch, Rect r, int64_t outH, int64_t outW, float* dst, int64_t stride);
 Image resample(const Image& src, int64_t outH, int64_t outW);
 
 // Output size and placement of `resize` for a source h x w into H x W: the region of the source to use and

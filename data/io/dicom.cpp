@@ -66,7 +66,7 @@ std::vector<double> float64Values(DcmDataset* ds, const DcmTagKey& tag) {
 
 } // namespace
 
-RawImage decodeDicom(const std::string& path) {
+void decodeDicom(const std::string& path, RawImage& img) {
   initDcmtk();
   DcmFileFormat file;
   OFCondition st = file.loadFile(path.c_str());
@@ -74,8 +74,12 @@ RawImage decodeDicom(const std::string& path) {
   DcmDataset* ds = file.getDataset();
   E_TransferSyntax xfer = ds->getOriginalXfer();
 
-  RawImage img;
   img.source = path;
+  img.windows.clear();
+  img.voiLuts.clear();
+  img.slope = 1.0;
+  img.intercept = 0.0;
+  img.invert = false;
   uint16_t rows = requireUint16(ds, DCM_Rows, "Rows", path);
   uint16_t cols = requireUint16(ds, DCM_Columns, "Columns", path);
   uint16_t bitsAllocated = requireUint16(ds, DCM_BitsAllocated, "BitsAllocated", path);
@@ -198,7 +202,6 @@ RawImage decodeDicom(const std::string& path) {
       img.voiLuts.push_back(std::move(lut));
     }
   }
-  return img;
 }
 
 void writeDicom(const std::string& path, int64_t height, int64_t width, const std::vector<uint16_t>& codes,

@@ -14,7 +14,8 @@
 
 namespace mhr::data::io {
 
-RawImage decodeDicom(const std::string& path);
+// Into `img`, reusing its pixel buffer (see decodeImage in data/decode.h).
+void decodeDicom(const std::string& path, RawImage& img);
 
 struct DicomWriteSpec {
   // explicit (Explicit VR Little Endian), implicit, rle (RLE Lossless), jpeg-lossless (process 14 SV1),

@@ -12,7 +12,7 @@
 
 namespace mhr::data::io {
 
-RawImage decodeRaster(const std::string& path) {
+void decodeRaster(const std::string& path, RawImage& img) {
   cv::Mat m;
   try {
     m = cv::imread(path, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
@@ -34,7 +34,9 @@ RawImage decodeRaster(const std::string& path) {
     m = planes[0];
   } else if (m.channels() != 1)
     throw UserError(path + ": " + std::to_string(m.channels()) + " channels; expected grey or colour");
-  RawImage img;
+  std::vector<uint16_t> buffer = std::move(img.stored);
+  img = RawImage{}; // metadata reset, buffer kept
+  img.stored = std::move(buffer);
   img.source = path;
   img.height = m.rows;
   img.width = m.cols;
@@ -50,7 +52,6 @@ RawImage decodeRaster(const std::string& path) {
       for (int x = 0; x < m.cols; ++x) out[x] = row[x];
     }
   }
-  return img;
 }
 
 void writeGreyPng(const std::string& path, int64_t height, int64_t width, const std::vector<uint16_t>& codes,

@@ -11,7 +11,8 @@
 
 namespace mhr::data::io {
 
-RawImage decodeRaster(const std::string& path);
+// Into `img`, reusing its pixel buffer (see decodeImage in data/decode.h).
+void decodeRaster(const std::string& path, RawImage& img);
 
 // bits: 8 (codes 0..255) or 16. Throws UserError naming the file on failure.
 void writeGreyPng(const std::string& path, int64_t height, int64_t width, const std::vector<uint16_t>& codes,
