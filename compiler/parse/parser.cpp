@@ -464,13 +464,31 @@ std::unique_ptr<ast::File> parseFile(diag::FileId file, const diag::SourceManage
     antlr4::CommonTokenStream stream(&source);
     MhrParser parser(&stream);
     parser.removeErrorListeners();
-    auto strategy = std::make_shared<HumanErrorStrategy>(file, diags, lexed->byteOffsets, chunk, true,
-                                                         lexed->firstOnLine);
-    parser.setErrorHandler(strategy);
     bool touchesBadLine = false;
     if (!chunk.tokens.empty())
       for (size_t line = chunk.tokens.front()->getLine(); line <= chunk.tokens.back()->getLine(); ++line)
         touchesBadLine |= lexed->badLines.count(line) > 0;
+    // Two-stage parsing (ANTLR's recommended speed-up): the fast SLL prediction with a bail-out strategy
+    // parses every correct statement; only a statement that fails is parsed again in full LL mode with the
+    // error strategy that explains the mistake.
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+    MhrParser::SingleStatementContext* fast = nullptr;
+    try {
+      fast = parser.singleStatement();
+    } catch (const antlr4::ParseCancellationException&) {
+      fast = nullptr;
+    }
+    if (fast && !touchesBadLine && fast->statement()) {
+      result->statements.push_back(builder.buildStatement(fast->statement()));
+      continue;
+    }
+    stream.seek(0);
+    parser.reset();
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
+    auto strategy = std::make_shared<HumanErrorStrategy>(file, diags, lexed->byteOffsets, chunk, true,
+                                                         lexed->firstOnLine);
+    parser.setErrorHandler(strategy);
     if (touchesBadLine) strategy->silence();
     auto* tree = parser.singleStatement();
     if (touchesBadLine || strategy->reported() || !tree->statement()) continue;
