@@ -25,7 +25,9 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
-demo: build
+# The demo needs only the mhr binary (and its backend library), not the tests and benchmarks.
+demo: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target mhr
 	scripts/demo.sh $(BUILD)
 
 bench: build
