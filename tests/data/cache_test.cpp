@@ -1,6 +1,7 @@
 // The prepared cache: built once, reused, invalidated by what changes pixels (and only that), never torn by
 // a killed build, and honest about files that fail to decode.
 #include "data/cache.h"
+#include "data/decode.h"
 #include "data/preprocess.h"
 #include "test_util.h"
 
@@ -161,6 +162,12 @@ TEST(Cache, UndecodableFilesStopOrAreLeftOutAndReportedOnEveryUse) {
     return config("files", "manifest", {{"csv", str(dir / "m.csv")}}, o);
   };
   std::ostringstream log;
+  if (!imageIoAvailable()) { // built with MHR_WITH_IMAGE_IO=OFF: no cache, no decoder, a clear way out
+    std::string off = errorOf([&] { prepareCache(openDataset(cfg(true), 0), 16, 16, quiet(log, 1)); });
+    EXPECT_NE(off.find("this mhr cannot decode images"), std::string::npos) << off;
+    EXPECT_NE(off.find("mhr prepare"), std::string::npos) << off;
+    return;
+  }
   std::string e = errorOf([&] { prepareCache(openDataset(cfg(false), 0), 16, 16, quiet(log, 1)); });
   EXPECT_NE(e.find(dir / "m.csv:2: " + dir / "a.png"), std::string::npos) << e;
   EXPECT_NE(e.find("on_error: skip"), std::string::npos) << e;
