@@ -34,9 +34,11 @@ Tracker openForReading(const CommonOptions& common) {
 }
 
 void addSelectionOptions(CLI::App* cmd, Selection& selection) {
-  cmd->add_option("--where", selection.where,
-                  "filter, e.g. \"metrics.`evaluate.hr/auc` > 0.8 and params.lr < 1e-3\" (docs/tracker.md)");
-  cmd->add_option("--sort", selection.sort, "sort keys, e.g. \"metrics.`evaluate.hr/auc` desc, start_time\"");
+  cmd->add_option(
+      "--where", selection.where,
+      "filter, e.g. \"metrics.evaluate.hr/auc > 0.8 and params.lr < 1e-3 and status = 'finished'\" "
+      "(docs/tracker.md)");
+  cmd->add_option("--sort", selection.sort, "sort keys, e.g. \"metrics.evaluate.hr/auc desc, start_time\"");
   cmd->add_option("--experiment", selection.experiment, "only runs of this experiment");
   cmd->add_option("--limit", selection.limit, "at most this many runs")->check(CLI::NonNegativeNumber);
 }
@@ -179,6 +181,8 @@ void registerTrackerCommands(CLI::App& app, Runner& run) {
   registerExport(runs, run);
 }
 
-void registerReportCommand(CLI::App& app, Runner& run) { registerReport(app, run); }
+void registerReportCommand(CLI::App& app, Runner& run) {
+  registerReport(app, run);
+}
 
 } // namespace mhr::cli
