@@ -122,7 +122,7 @@ TEST(Cache, DamagedFilesAreRebuiltNotTrusted) {
 
 TEST(Cache, AKilledBuildLeavesNoCacheAndItsDebrisIsCleanedUp) {
   TempDir dir;
-  Dataset d = openDataset(mammo(dir / "cache", 400), 0);
+  Dataset d = openDataset(mammo(dir / "cache", 1500), 0); // long enough to be killed in the middle
   std::string path = cachePath(d, 96, 78);
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
@@ -136,7 +136,7 @@ TEST(Cache, AKilledBuildLeavesNoCacheAndItsDebrisIsCleanedUp) {
   for (int i = 0; i < 2000 && !fs::exists(tmp); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_TRUE(fs::exists(tmp)) << "the child never started building";
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ::kill(child, SIGKILL);
   int status = 0;
   ::waitpid(child, &status, 0);
@@ -147,7 +147,7 @@ TEST(Cache, AKilledBuildLeavesNoCacheAndItsDebrisIsCleanedUp) {
   auto c = prepareCache(d, 96, 78, quiet(log));
   EXPECT_TRUE(fs::exists(path));
   EXPECT_FALSE(fs::exists(tmp)) << "the dead build's temporary file was not removed";
-  EXPECT_EQ(c->count(), 400u);
+  EXPECT_EQ(c->count(), 1500u);
 }
 
 TEST(Cache, UndecodableFilesStopOrAreLeftOutAndReportedOnEveryUse) {

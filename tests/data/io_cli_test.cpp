@@ -1,5 +1,8 @@
 // The `mhr` data commands end to end: synth, preview (through the real compiler), prepare; exit codes and
 // messages for bad input.
+#include "data/decode.h"
+#include "data/io/contact_sheet.h"
+#include "data/loader.h"
 #include "test_util.h"
 
 #include <gtest/gtest.h>
@@ -72,6 +75,38 @@ TEST(DataCli, PreviewAndPrepareASpec) {
   EXPECT_EQ(run(kMhr + " prepare '" + dir / "spec.mhr" + "'", &out), 1);
   EXPECT_NE(out.find("_case_description_"), std::string::npos) << out;
   EXPECT_NE(out.find("does not exist"), std::string::npos) << out;
+}
+
+TEST(ContactSheet, TilesCaptionsAndTitleFromADatasetConfig) {
+  TempDir dir;
+  Dataset ds = openDataset(config("m", "synthetic_mammo", {{"count", integer(8)}, {"size", size(128, 104)}},
+                                  {{"preprocess", list({sym("breast_crop")})}}),
+                           7);
+  AugmentSpec augment = parseAugment({sym("hflip")}, "test");
+  std::vector<io::SheetTile> tiles;
+  for (size_t i = 0; i < 5; ++i)
+    tiles.push_back({sampleAsLoaded(ds, i, 64, 52, augment, 7, 0),
+                     ds.samples()[i].id + "  " + ds.classes()[size_t(ds.samples()[i].label)]});
+  io::writeContactSheet(tiles, "m.train at 64x52\nsecond title line", 3, 128, dir / "sheet.png");
+  RawImage png = decodeImage(dir / "sheet.png");
+  // 3 columns of (tile width 120 minimum, 6 px gaps), 2 rows of (128 + caption 22 + 6), two title lines.
+  EXPECT_EQ(png.width, 6 + 3 * (120 + 6));
+  EXPECT_EQ(png.height, 2 * 20 + 6 + 2 * (128 + 22 + 6) + 6);
+  // The first tile shows the first image: its mean brightness matches the scaled image's.
+  double tileMean = 0, imageMean = 0;
+  int64_t tileW = 104; // 52 * 128 / 64
+  int64_t x0 = 6 + (120 - tileW) / 2, y0 = 2 * 20 + 6;
+  for (int64_t y = 0; y < 128; ++y)
+    for (int64_t x = 0; x < tileW; ++x) tileMean += png.stored[size_t((y0 + y) * png.width + x0 + x)];
+  tileMean /= double(128 * tileW);
+  for (float v : tiles[0].image.pixels) imageMean += v;
+  imageMean = imageMean / double(tiles[0].image.pixels.size()) * 255.0;
+  EXPECT_NEAR(tileMean, imageMean, 3.0);
+  // Captions are drawn: the strip under the first tile is not plain background.
+  int bright = 0;
+  for (int64_t y = y0 + 128; y < y0 + 128 + 22; ++y)
+    for (int64_t x = 6; x < 6 + 120; ++x) bright += png.stored[size_t(y * png.width + x)] > 128;
+  EXPECT_GT(bright, 20);
 }
 
 } // namespace mhr::data
