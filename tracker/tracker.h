@@ -2,9 +2,10 @@
 // ./mhr-runs.sqlite) and what a run starts with (RunStart); out: a RunWriter per run that the runtime logs
 // into, and run ids for the read side (run_reader.h). Opening a store migrates its schema (once, safely) and
 // marks runs whose writing process has died as `interrupted`; resumeRun() continues such a run under the
-// same id. Errors are mhr::UserError naming the file. Threads: a Tracker (one SQLite connection) and its writers
-// belong to one thread at a time; a RunWriter's log calls may come from several threads (it serialises them)
-// as long as nothing else uses the same Tracker meanwhile. Processes need no care: that is what WAL is for.
+// same id. Errors are mhr::UserError naming the file. Threads: a Tracker (one SQLite connection) and its
+// writers belong to one thread at a time; a RunWriter's log calls may come from several threads (it
+// serialises them) as long as nothing else uses the same Tracker meanwhile. Processes need no care: that is
+// what WAL is for.
 #pragma once
 
 #include "runtime/metrics_sink.h"
