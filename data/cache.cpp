@@ -248,6 +248,11 @@ void build(const Dataset& dataset, int64_t height, int64_t width, const std::str
         if (firstError.empty())
           firstError = dataset.samples()[i].origin + ": out of memory while preparing the image";
         stop = true;
+      } catch (const std::exception& e) { // a library's own exception: report it, never terminate the process
+        std::lock_guard<std::mutex> lock(mutex);
+        if (firstError.empty())
+          firstError = dataset.samples()[i].origin + ": " + dataset.samples()[i].path + ": " + e.what();
+        stop = true;
       }
       ++done;
     }

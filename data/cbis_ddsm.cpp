@@ -291,7 +291,13 @@ void openCbisDdsm(ArgReader& args, uint64_t seed, const OpenOptions& open, Datas
                     "separately)",
                     parts.where, crossTypePatients.size(), crossTypeExample));
   for (const std::string& id : order) parts.samples.push_back(std::move(images[id].sample));
-  requireFiles(parts.samples, parts.options.skipErrors, parts.warn, parts.skipped);
+  try {
+    requireFiles(parts.samples, parts.options.skipErrors, parts.warn, parts.skipped);
+  } catch (const UserError& e) {
+    throw UserError(std::string(e.what()) +
+                    "\n  (looked for each file as written under root, under root/CBIS-DDSM/, "
+                    "through NBIA's metadata.csv and as the only .dcm below its folder)");
+  }
   carveValidation(parts.samples, valFraction, splitSeed, false);
   parts.classes = mammographyClasses();
 }

@@ -94,6 +94,10 @@ void decodeDicom(const std::string& path, RawImage& img) {
   ds->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
 
   if (rows == 0 || cols == 0) throw UserError(path + ": DICOM image has Rows or Columns 0");
+  // 400 million pixels (e.g. 20000 x 20000) is far beyond any radiograph; refuse before allocating.
+  if (uint64_t(rows) * cols > 400'000'000ull)
+    throw UserError(path + ": image of " + std::to_string(rows) + " x " + std::to_string(cols) +
+                    " pixels is larger than mhr reads (400 million pixels)");
   if (samples != 1 || (photometric != "MONOCHROME1" && photometric != "MONOCHROME2"))
     throw UserError(path + ": PhotometricInterpretation is '" + std::string(photometric.c_str()) + "' with " +
                     std::to_string(samples) +
