@@ -133,6 +133,7 @@ struct PreviewArgs {
   bool noAugment = false;
 };
 
+#ifdef MHR_WITH_IMAGE_IO // helpers of the preview, which draws with OpenCV
 // The resolution and augmentation a stage uses this split with; the first matching stage wins.
 const plan::Stage* stageFor(const plan::ExperimentPlan& p, const std::string& dataset,
                             const std::string& split) {
@@ -154,6 +155,8 @@ std::string caption(const data::Dataset& ds, const data::Sample& s) {
   }
   return s.id + "  " + label;
 }
+
+#endif
 
 int runPreview(const PreviewArgs& a) {
 #ifdef MHR_WITH_IMAGE_IO
