@@ -4,6 +4,7 @@
 #include "support/error.h"
 
 #include <cmath>
+#include <map>
 
 namespace mhr::runtime {
 
@@ -86,6 +87,85 @@ void Optimizer::zeroGrad() {
 }
 
 void Optimizer::step(double baseLr) {
+  bool foreach = foreach_ == 1;
+  if (foreach_ == -1)
+    foreach
+      = !params_.empty() && params_[0].param.is_cuda();
+  if (foreach)
+    stepForeach(baseLr);
+  else
+    stepSingle(baseLr);
+}
+
+void Optimizer::stepForeach(double baseLr) {
+  torch::NoGradGuard noGrad;
+  const double wd = config_.weightDecay;
+  // Parameters that share a learning rate (and, for Adam, a step count) update together.
+  std::map<std::pair<double, int64_t>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (params_[i].param.grad().defined())
+      groups[{params_[i].lrMultiplier, config_.kind == "sgd" ? 0 : slots_[i].steps}].push_back(i);
+  for (const auto& [key, members] : groups) {
+    const double lr = baseLr * key.first;
+    std::vector<torch::Tensor> ps, gs;
+    for (size_t i : members) {
+      ps.push_back(params_[i].param);
+      gs.push_back(params_[i].param.grad());
+    }
+    if (config_.kind == "sgd") {
+      std::vector<torch::Tensor> d = wd != 0 ? at::_foreach_add(gs, ps, wd) : gs;
+      if (config_.momentum != 0) {
+        std::vector<torch::Tensor> bufs, fresh;
+        for (size_t k = 0; k < members.size(); ++k) {
+          Slots& s = slots_[members[k]];
+          if (!s.momentum.defined())
+            s.momentum = d[k].clone().detach(); // the first step copies, as torch does
+          else {
+            bufs.push_back(s.momentum);
+            fresh.push_back(d[k]);
+          }
+        }
+        if (!bufs.empty()) {
+          at::_foreach_mul_(bufs, config_.momentum);
+          at::_foreach_add_(bufs, fresh, 1.0);
+        }
+        std::vector<torch::Tensor> all;
+        for (size_t i : members) all.push_back(slots_[i].momentum);
+        d = config_.nesterov ? at::_foreach_add(d, all, config_.momentum) : all;
+      }
+      at::_foreach_add_(ps, d, -lr);
+      continue;
+    }
+    std::vector<torch::Tensor> m, v;
+    for (size_t i : members) {
+      Slots& s = slots_[i];
+      if (!s.expAvg.defined()) {
+        s.expAvg = torch::zeros_like(params_[i].param, torch::MemoryFormat::Preserve);
+        s.expAvgSq = torch::zeros_like(params_[i].param, torch::MemoryFormat::Preserve);
+      }
+      s.steps += 1;
+      m.push_back(s.expAvg);
+      v.push_back(s.expAvgSq);
+    }
+    const int64_t steps = key.second + 1;
+    if (config_.kind == "adamw")
+      at::_foreach_mul_(ps, 1.0 - lr * wd);
+    else if (wd != 0)
+      gs = at::_foreach_add(gs, ps, wd);
+    at::_foreach_mul_(m, config_.beta1);
+    at::_foreach_add_(m, gs, 1.0 - config_.beta1);
+    at::_foreach_mul_(v, config_.beta2);
+    at::_foreach_addcmul_(v, gs, gs, 1.0 - config_.beta2);
+    const double bias1 = 1.0 - std::pow(config_.beta1, static_cast<double>(steps));
+    const double bias2 = 1.0 - std::pow(config_.beta2, static_cast<double>(steps));
+    std::vector<torch::Tensor> denom = at::_foreach_sqrt(v);
+    at::_foreach_div_(denom, std::sqrt(bias2));
+    at::_foreach_add_(denom, config_.eps);
+    at::_foreach_addcdiv_(ps, m, denom, -lr / bias1);
+  }
+}
+
+void Optimizer::stepSingle(double baseLr) {
   torch::NoGradGuard noGrad;
   const double wd = config_.weightDecay;
   for (size_t i = 0; i < params_.size(); ++i) {

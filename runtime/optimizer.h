@@ -40,8 +40,11 @@ public:
             const std::vector<std::string>& freeze, const std::vector<plan::LrGroup>& groups);
 
   // One update with base learning rate `lr` (each parameter uses lr * its multiplier). Parameters without a
-  // gradient are skipped, as torch.optim does.
+  // gradient are skipped, as torch.optim does. On CUDA the update runs as multi-tensor (_foreach_) kernels,
+  // torch.optim's default there; elsewhere one parameter at a time (the bit-reproducible CPU path).
   void step(double lr);
+  // Forces the multi-tensor path on (true) or off (false) whatever the device (tests).
+  void setForeach(bool on) { foreach_ = on ? 1 : 0; }
   void zeroGrad();
 
   const std::vector<ParamEntry>& params() const { return params_; }
@@ -59,7 +62,10 @@ private:
     torch::Tensor expAvg, expAvgSq;
     int64_t steps = 0;
   };
+  void stepSingle(double lr);
+  void stepForeach(double lr);
   plan::OptimizerConfig config_;
+  int foreach_ = -1; // -1: on CUDA only
   std::vector<ParamEntry> params_;
   std::vector<Slots> slots_;
   int64_t frozen_ = 0;

@@ -64,18 +64,25 @@ TEST_F(OptimizerVsTorch, TrajectoriesMatch) {
     c.weightDecay = 0.05;
     cases.push_back({"adamw", c});
   }
-  for (const Case& k : cases) {
-    torch::Tensor p = ref_->at("p0").clone().requires_grad_(true);
-    Optimizer opt(k.cfg, {{"w", p}}, {}, {});
-    for (int i = 0; i < 6; ++i) {
-      opt.zeroGrad();
-      p.mutable_grad() = ref_->at("grad." + std::to_string(i)).clone();
-      opt.step(k.cfg.lr);
-      const torch::Tensor& want = ref_->at(k.name + ".step" + std::to_string(i));
-      EXPECT_TRUE(torch::allclose(p.detach(), want, 1e-6, 1e-7))
-          << k.name << " step " << i << ": max diff " << (p.detach() - want).abs().max().item<double>();
+  for (const Case& k : cases)
+    for (bool foreach : {false, true}) {
+      SCOPED_TRACE(foreach ? "multi-tensor" : "single-tensor");
+      torch::Tensor p = ref_->at("p0").clone().requires_grad_(true);
+      // A second parameter with another lr multiplier: the multi-tensor path groups by it.
+      torch::Tensor q = ref_->at("p0").clone().requires_grad_(true);
+      Optimizer opt(k.cfg, {{"w", p}, {"fc.w", q}}, {}, {{"fc", 0.5}});
+      opt.setForeach(foreach);
+      for (int i = 0; i < 6; ++i) {
+        opt.zeroGrad();
+        p.mutable_grad() = ref_->at("grad." + std::to_string(i)).clone();
+        q.mutable_grad() = ref_->at("grad." + std::to_string(i)).clone();
+        opt.step(k.cfg.lr);
+        const torch::Tensor& want = ref_->at(k.name + ".step" + std::to_string(i));
+        EXPECT_TRUE(torch::allclose(p.detach(), want, 1e-6, 1e-7))
+            << k.name << " step " << i << ": max diff " << (p.detach() - want).abs().max().item<double>();
+      }
+      EXPECT_FALSE(torch::equal(p, q)); // q moved at half the rate
     }
-  }
 }
 
 TEST_F(OptimizerVsTorch, SchedulesMatch) {
