@@ -12,6 +12,7 @@
 #include "support/error.h"
 #include "support/files.h"
 #include "support/strings.h"
+#include "tracker/environment.h"
 #include "tracker/report.h"
 #include "tracker/run_reader.h"
 #include "tracker/run_writer.h"
@@ -133,10 +134,37 @@ void writeRunReport(tracker::Tracker& t, const std::string& runId, const std::st
   tracker::writeReport(t.db(), runId, path, options);
 }
 
+// `--db none`: nothing is recorded; the results table comes from the runtime's own summary.
+int runUnrecorded(const RunArgs& a, const plan::ExperimentPlan& plan) {
+  if (!a.resume.empty()) throw UserError("--resume needs a tracker database (not --db none)");
+  runtime::NullSink sink;
+  runtime::ExecuteOptions options;
+  options.device = a.device;
+  options.checkpointDir = a.checkpoints;
+  options.progress = !a.noProgress;
+  options.threads = a.threads;
+  runtime::ExecuteResult result = runtime::execute(plan, options, sink);
+  tracker::TextTable table({"stage", "network", "split", "AUC [95% CI]", "accuracy"});
+  for (const auto& st : result.stages) {
+    if (!st.evaluation) continue;
+    std::map<std::string, double> m;
+    if (st.evaluation->auc) m["auc"] = *st.evaluation->auc;
+    if (st.evaluation->aucCi) {
+      m["auc_ci_low"] = st.evaluation->aucCi->lower;
+      m["auc_ci_high"] = st.evaluation->aucCi->upper;
+    }
+    m["accuracy"] = st.evaluation->accuracy;
+    table.addRow({st.key, st.network, st.split, withCi(m, "auc"), plain(m, "accuracy")});
+  }
+  std::cout << "\n" << plan.name << " (not recorded: --db none)\n" << table.render();
+  return 0;
+}
+
 // One run of one plan (a sweep member is one such run).
 int runOne(const RunArgs& a, const compiler::CompileResult& compiled, const std::vector<std::string>& overrides,
            const std::map<std::string, std::string>& extraTags) {
   const plan::ExperimentPlan& plan = *compiled.plan;
+  if (a.db && *a.db == "none") return runUnrecorded(a, plan);
   const std::string dbPath = tracker::resolveDbPath(a.db);
   tracker::Tracker t = tracker::Tracker::open(dbPath);
 
@@ -180,7 +208,10 @@ int runOne(const RunArgs& a, const compiler::CompileResult& compiled, const std:
   }
   const std::string runId = writer->runId();
   std::cerr << (resuming ? "resuming run " : "run ") << runId.substr(0, 8) << " in " << dbPath << "\n";
-  writer->logEnvironment({{"mhr_version", kVersion}, {"mhr_commit", kGitCommit}});
+  std::map<std::string, std::string> facts = tracker::hostEnvironment();
+  facts["mhr_version"] = kVersion;
+  facts["mhr_commit"] = kGitCommit;
+  writer->logEnvironment(facts);
 
   runtime::ExecuteOptions options;
   options.device = a.device;
@@ -264,7 +295,7 @@ void registerRunCommand(CLI::App& app, Runner& run) {
   CLI::App* cmd = app.add_subcommand(
       "run", "execute a spec: build, morph (re-checked numerically), train and evaluate; log to the tracker");
   cmd->add_option("file", a->file, "the .mhr file")->required();
-  cmd->add_option("--db", a->db, "tracker database (default $MHR_DB, else ./mhr-runs.sqlite)");
+  cmd->add_option("--db", a->db, "tracker database (default $MHR_DB, else ./mhr-runs.sqlite); none: record nothing");
   cmd->add_option("--device", a->device, "cpu, cuda, cuda:N or auto (default auto)");
   cmd->add_option("--set", a->overrides, "override a setting: KEY=VALUE (repeatable), e.g. train.hr.epochs=2");
   cmd->add_option("--resume", a->resume, "continue an interrupted run (id, id prefix or name) from its checkpoint");

@@ -4,6 +4,7 @@
 #include "compiler/sema/schema.h"
 #include "support/strings.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -212,6 +213,32 @@ private:
       checkCall(d.constructor, *schema, diags_);
     }
     checkBlock(d.block ? &*d.block : nullptr, datasetOptions(), d.range, diags_);
+    if (d.block)
+      if (const ast::Attribute* pre = d.block->find("preprocess")) checkPreprocessOrder(pre->value);
+  }
+
+  // Preprocessing runs in one order: intensity window first (voi or window, not both), then breast_crop, clahe,
+  // normalize — each at most once. Another order would mean something the data layer does not do.
+  void checkPreprocessOrder(const ast::Value& list) {
+    if (list.kind != ast::Value::Kind::List) return;
+    static const std::vector<std::string> order = {"voi", "window", "breast_crop", "clahe", "normalize"};
+    auto rank = [](const std::string& n) { return n == "voi" || n == "window" ? 0 : n == "breast_crop" ? 1 : n == "clahe" ? 2 : 3; };
+    const ast::Value* previous = nullptr;
+    std::set<int> seen;
+    for (const auto& step : list.items) {
+      std::string name = step.calleeName();
+      if (std::find(order.begin(), order.end(), name) == order.end()) continue; // reported by the schema
+      int r = rank(name);
+      if (!seen.insert(r).second) {
+        diags_.error("E0210", step.range, "'" + name + "' repeats a preprocessing step")
+            .note(r == 0 ? "use either voi or window, once" : "each step may appear once");
+      } else if (previous && rank(previous->calleeName()) > r) {
+        diags_.error("E0210", step.range,
+                     "'" + name + "' must come before '" + previous->calleeName() + "' in preprocess")
+            .note("preprocessing runs in this order: voi or window, breast_crop, clahe, normalize");
+      }
+      previous = &step;
+    }
   }
 
   void network(const ast::NetworkStmt& n) {

@@ -431,14 +431,15 @@ const BlockSchema& datasetOptions() {
       {opt("preprocess",
            listType(callType({
                {"breast_crop",
-                {opt("threshold", floatType(0.0, 1.0, true, true), "0.05"), opt("flip", boolType(), "true")},
+                {opt("threshold", floatType(0.0, 1.0, true, true), "Otsu's threshold of the image"),
+                 opt("flip", boolType(), "true")},
                 0,
                 "crop to the breast (threshold + largest component), flip to a canonical side"},
                {"clahe", {opt("clip", floatType(0.0, std::nullopt, true), "2.0"), opt("tiles", intType(1.0, 64.0), "8")},
                 0, "contrast-limited adaptive histogram equalisation"},
                {"voi", {}, 0, "apply the DICOM VOI LUT / window stored in the file"},
                {"window",
-                {req("center", floatType()), req("width", floatType(0.0, std::nullopt, true))},
+                {req("center", floatType()), req("width", floatType(1.0))}, // DICOM's LINEAR window: width >= 1
                 0,
                 "intensity window"},
                {"normalize",
