@@ -129,7 +129,8 @@ void registerAll() {
                             });
     }
   }
-  for (const char* dir : {"experiments", "docs/examples"}) {
+  all.clear(); // fmt runs on every .mhr below these folders (includes and suite files alike)
+  for (const char* dir : {"tests/golden", "experiments", "docs/examples"}) {
     if (!fs::is_directory(root / dir)) continue;
     for (const auto& e : fs::recursive_directory_iterator(root / dir))
       if (e.is_regular_file() && e.path().extension() == ".mhr")
@@ -146,5 +147,11 @@ void registerAll() {
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
   registerAll();
-  return RUN_ALL_TESTS();
+  int status = RUN_ALL_TESTS();
+  // ctest runs one case per process through --gtest_filter: a filter that matches nothing is a broken test.
+  if (testing::UnitTest::GetInstance()->test_to_run_count() == 0) {
+    std::fprintf(stderr, "golden_runner: no test matches the filter\n");
+    return 1;
+  }
+  return status;
 }
