@@ -35,20 +35,16 @@ double readValue(std::istream& in) {
 class MetricsVsSklearn : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    auto r = test::runPython("metrics_reference.py", dir_->file("ref.txt"));
-    ASSERT_EQ(r.exitCode, 0) << r.output;
+    std::string failure;
+    dir_ = test::cachedPythonFolder("metrics_reference.py", "", &failure);
+    ASSERT_FALSE(dir_.empty()) << failure;
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static test::TempDir* dir_;
+  static std::string dir_;
 };
-test::TempDir* MetricsVsSklearn::dir_ = nullptr;
+std::string MetricsVsSklearn::dir_;
 
 TEST_F(MetricsVsSklearn, BinaryCasesAndMultiLabelAndMultiClass) {
-  std::ifstream in(dir_->file("ref.txt"));
+  std::ifstream in(dir_ + "/ref.txt");
   ASSERT_TRUE(in.good());
   std::string word;
   int binaryCases = 0;

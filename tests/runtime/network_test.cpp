@@ -27,27 +27,17 @@ double relativeError(const torch::Tensor& got, const torch::Tensor& want) {
   return want.abs().max().item<double>() == 0.0 ? err : err / scale;
 }
 
-class TorchvisionEquivalence : public ::testing::TestWithParam<std::string> {
-protected:
-  static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    auto r = test::runPython("torchvision_reference.py",
-                             dir_->path() + " resnet18 resnet50 densenet121 efficientnet_b0");
-    ASSERT_EQ(r.exitCode, 0) << r.output;
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static test::TempDir* dir_;
-};
-test::TempDir* TorchvisionEquivalence::dir_ = nullptr;
+class TorchvisionEquivalence : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TorchvisionEquivalence, ReproducesLogits) {
   const std::string arch = GetParam();
+  std::string failure;
+  const std::string dir = test::cachedPythonFolder("torchvision_reference.py", arch, &failure);
+  ASSERT_FALSE(dir.empty()) << failure;
+  auto file = [&](const std::string& name) { return dir + "/" + name; };
   torch::manual_seed(1);
   Network net(stdlibGraph(arch));
-  StateDict weights = readStateDict(dir_->file(arch + ".pt"));
+  StateDict weights = readStateDict(file(arch + ".pt"));
   loadStateDict(*net, weights, arch + ".pt");
   // The module tree carries exactly torchvision's names, in the IR's documented order.
   std::vector<std::string> expected;
@@ -55,7 +45,7 @@ TEST_P(TorchvisionEquivalence, ReproducesLogits) {
   EXPECT_EQ(moduleStateDict(*net).names(), expected);
   EXPECT_EQ(moduleStateDict(*net).names(), weights.names());
 
-  StateDict io = readStateDict(dir_->file(arch + "_io.pt"));
+  StateDict io = readStateDict(file(arch + "_io.pt"));
   net->eval();
   {
     torch::NoGradGuard noGrad;
@@ -67,7 +57,7 @@ TEST_P(TorchvisionEquivalence, ReproducesLogits) {
     torch::NoGradGuard noGrad;
     torch::Tensor y = net->forward(io.at("input"));
     EXPECT_LE(relativeError(y, *train), 1e-5) << arch << " train";
-    StateDict after = readStateDict(dir_->file(arch + "_after_train.pt"));
+    StateDict after = readStateDict(file(arch + "_after_train.pt"));
     StateDict mine = moduleStateDict(*net);
     for (const std::string& name : after.names()) {
       const torch::Tensor& want = after.at(name);

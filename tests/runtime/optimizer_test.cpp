@@ -13,19 +13,14 @@ namespace {
 class OptimizerVsTorch : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    auto r = test::runPython("optimizer_reference.py", dir_->file("ref.pt"));
-    ASSERT_EQ(r.exitCode, 0) << r.output;
-    ref_ = new StateDict(readStateDict(dir_->file("ref.pt")));
+    std::string failure;
+    std::string dir = test::cachedPythonFolder("optimizer_reference.py", "", &failure);
+    ASSERT_FALSE(dir.empty()) << failure;
+    ref_ = new StateDict(readStateDict(dir + "/ref.pt"));
   }
-  static void TearDownTestSuite() {
-    delete ref_;
-    delete dir_;
-  }
-  static test::TempDir* dir_;
+  static void TearDownTestSuite() { delete ref_; }
   static StateDict* ref_;
 };
-test::TempDir* OptimizerVsTorch::dir_ = nullptr;
 StateDict* OptimizerVsTorch::ref_ = nullptr;
 
 TEST_F(OptimizerVsTorch, TrajectoriesMatch) {

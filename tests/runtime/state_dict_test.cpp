@@ -33,12 +33,15 @@ TORCH_MODULE(Small);
 class StateDictTest : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<test::TempDir>();
-    auto r = test::runPython("make_state_dicts.py", dir_->path());
-    ASSERT_EQ(r.exitCode, 0) << r.output;
+    std::string failure;
+    dir_ = test::cachedPythonFolder("make_state_dicts.py", "", &failure);
+    ASSERT_FALSE(dir_.empty()) << failure;
+    out_ = std::make_unique<test::TempDir>();
   }
-  static void TearDownTestSuite() { dir_.reset(); }
-  static std::string file(const std::string& name) { return dir_->file(name); }
+  static void TearDownTestSuite() { out_.reset(); }
+  // Python's files (shared, read-only) and this process's own outputs.
+  static std::string file(const std::string& name) { return dir_ + "/" + name; }
+  static std::string output(const std::string& name) { return out_->file(name); }
   static std::string bytesOf(const std::string& name) {
     auto b = support::readFile(file(name));
     EXPECT_TRUE(b.has_value()) << name;
@@ -71,9 +74,11 @@ protected:
     EXPECT_EQ(count, sd.size());
   }
 
-  static std::unique_ptr<test::TempDir> dir_;
+  static std::string dir_;
+  static std::unique_ptr<test::TempDir> out_;
 };
-std::unique_ptr<test::TempDir> StateDictTest::dir_;
+std::string StateDictTest::dir_;
+std::unique_ptr<test::TempDir> StateDictTest::out_;
 
 TEST_F(StateDictTest, ReadsModelStateDictWrittenByTorchSave) {
   StateDict sd = readStateDict(file("small.pt"));
@@ -127,14 +132,14 @@ TEST_F(StateDictTest, RejectsLegacyAndTorchScriptFilesClearly) {
 TEST_F(StateDictTest, WrittenFilesLoadInPythonExactly) {
   for (const std::string group : {"small", "zoo"}) {
     StateDict sd = readStateDict(file(group + ".pt"));
-    writeStateDict(file(group + "_out.pt"), sd);
-    writeStateDict(file(group + "_out.safetensors"), sd);
-    auto r = test::runPython("check_written.py", file(group + ".pt") + " " + file(group + "_out.pt") + " " +
-                                                     file(group + "_out.safetensors"));
+    writeStateDict(output(group + "_out.pt"), sd);
+    writeStateDict(output(group + "_out.safetensors"), sd);
+    auto r = test::runPython("check_written.py", file(group + ".pt") + " " + output(group + "_out.pt") + " " +
+                                                     output(group + "_out.safetensors"));
     EXPECT_EQ(r.exitCode, 0) << group << ": " << r.output;
     // And back into C++: both written forms read to the same tensors.
     for (const std::string ext : {".pt", ".safetensors"}) {
-      StateDict back = readStateDict(file(group + "_out" + ext));
+      StateDict back = readStateDict(output(group + "_out" + ext));
       ASSERT_EQ(back.size(), sd.size());
       for (const std::string& n : sd.names()) {
         ASSERT_NE(back.find(n), nullptr) << n;

@@ -3,10 +3,14 @@
 // sklearn; another python3 may come first on PATH, so the path is explicit).
 #pragma once
 
+#include "support/files.h"
+#include "support/sha256.h"
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <unistd.h>
 
@@ -52,6 +56,39 @@ inline CommandResult runCommand(const std::string& command) {
 // Runs tests/runtime/python/SCRIPT with arguments (tests run from the repository root).
 inline CommandResult runPython(const std::string& script, const std::string& args) {
   return runCommand("OMP_NUM_THREADS=1 /usr/bin/python3 tests/runtime/python/" + script + " " + args);
+}
+
+// Runs tests/runtime/python/SCRIPT once per content of the script and `args`, into a folder of the build tree
+// that later test processes reuse (ctest runs every test case in its own process; the Python reference need
+// not be recomputed for each). The script gets the folder as its first argument, then `args`. Returns the
+// folder; on failure an empty string, with the script's output in `failure`.
+inline std::string cachedPythonFolder(const std::string& script, const std::string& args,
+                                      std::string* failure) {
+  std::optional<std::string> text = support::readFile("tests/runtime/python/" + script);
+  if (!text) {
+    if (failure) *failure = "cannot read tests/runtime/python/" + script;
+    return "";
+  }
+  const std::string key = support::sha256Hex(*text + "\n" + args).substr(0, 16);
+  const std::string root = MHR_TEST_CACHE_DIR;
+  const std::string dir = root + "/" + script.substr(0, script.find('.')) + "-" + key;
+  if (std::filesystem::exists(dir + "/.complete")) return dir;
+  std::filesystem::create_directories(root);
+  std::string tmpl = dir + ".tmp-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) std::abort();
+  CommandResult r = runPython(script, tmpl + " " + args);
+  if (r.exitCode != 0) {
+    if (failure) *failure = r.output;
+    std::error_code ec;
+    std::filesystem::remove_all(tmpl, ec);
+    return "";
+  }
+  support::writeFileAtomic(tmpl + "/.complete", "");
+  // Another process may have finished the same folder first: then keep theirs.
+  std::error_code ec;
+  std::filesystem::rename(tmpl, dir, ec);
+  if (ec) std::filesystem::remove_all(tmpl, ec);
+  return dir;
 }
 
 } // namespace mhr::test

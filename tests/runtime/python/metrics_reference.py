@@ -1,6 +1,6 @@
 # Reference values for the runtime's metrics, from sklearn (Debian's python3-sklearn) and numpy. Writes a plain
 # text file the C++ test parses: each case gives its inputs and sklearn's outputs.
-# Usage: metrics_reference.py OUT_FILE
+# Usage: metrics_reference.py OUT_DIR (writes OUT_DIR/ref.txt)
 import sys
 
 import numpy as np
@@ -8,7 +8,7 @@ from scipy.stats import rankdata
 from sklearn.metrics import accuracy_score, roc_auc_score, roc_curve
 
 rng = np.random.default_rng(20261127)
-out = open(sys.argv[1], "w")
+out = open(sys.argv[1] + "/ref.txt", "w")
 
 
 def nums(v):

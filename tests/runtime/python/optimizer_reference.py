@@ -1,7 +1,7 @@
 # Reference trajectories from torch.optim (Debian's python3-torch 1.13) for the runtime's optimizers and
 # schedules: a fixed parameter, a fixed sequence of gradients, the parameter after every step; and the learning
 # rates of OneCycleLR over a run. Written as a torch.save state dict the C++ test reads.
-# Usage: optimizer_reference.py OUT_FILE
+# Usage: optimizer_reference.py OUT_DIR (writes OUT_DIR/ref.pt)
 import collections
 import sys
 
@@ -50,5 +50,5 @@ for _ in range(12):
     opt.step()
     sched.step()
 out["cosine"] = torch.tensor(lrs, dtype=torch.float64)
-torch.save(out, sys.argv[1])
+torch.save(out, sys.argv[1] + "/ref.pt")
 print("ok")
