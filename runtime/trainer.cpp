@@ -291,6 +291,43 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
   };
 
   const std::string p = ctx.stageKey + "/";
+  // Losses stay on the device until they are logged: reading one back is a device synchronisation, which on
+  // CUDA every few steps costs nothing but every step would stall the queue. On the CPU every step is checked.
+  const size_t lossBatch = cuda ? 20 : 1;
+  struct PendingLoss {
+    torch::Tensor loss;
+    int64_t globalStep, epoch, stepInEpoch;
+    double lr;
+  };
+  std::vector<PendingLoss> pending;
+  double lastLoss = NAN;
+  auto flushLosses = [&] {
+    if (pending.empty()) return;
+    std::vector<torch::Tensor> parts;
+    for (const PendingLoss& q : pending) parts.push_back(q.loss.reshape({1}).to(torch::kFloat));
+    torch::Tensor values = torch::cat(parts).to(torch::kCPU, torch::kDouble).contiguous();
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const PendingLoss& q = pending[i];
+      const double v = values[static_cast<int64_t>(i)].item<double>();
+      if (!std::isfinite(v)) {
+        const std::string where = "epoch " + std::to_string(q.epoch + 1) + ", step " + std::to_string(q.stepInEpoch + 1);
+        sink.setTag(p + "stopped", "loss " + nonFinite(v) + " at " + where);
+        sink.flush();
+        throw UserError(ctx.stageKey + ": the loss became " + nonFinite(v) + " at " + where + " (global step " +
+                        std::to_string(q.globalStep + 1) + "); training stopped" +
+                        (ctx.checkpointPath.empty() || q.epoch == 0
+                             ? ""
+                             : "; the last good checkpoint (end of epoch " + std::to_string(q.epoch) +
+                                   ") is kept at " + ctx.checkpointPath) +
+                        ". A lower learning rate, gradient clipping (clip_grad) or fp32 usually helps");
+      }
+      sink.logMetric(p + "loss", v, q.globalStep, q.epoch + 1);
+      sink.logMetric(p + "lr", q.lr, q.globalStep, q.epoch + 1);
+      lastLoss = v;
+    }
+    pending.clear();
+  };
+
   for (int64_t epoch = startEpoch; epoch < cfg.epochs; ++epoch) {
     net.train();
     trainSource.startEpoch(epoch);
@@ -298,7 +335,7 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
                       batchesPerEpoch, ctx.progress);
     optimizer.zeroGrad();
     int64_t micro = 0, batchIndex = 0, stepInEpoch = 0;
-    double accumulated = 0, epochLoss = 0;
+    torch::Tensor accumulated, epochLoss; // on the device
     int64_t epochSamples = 0;
 
     auto optimizerStep = [&](int64_t microBatches) {
@@ -328,11 +365,11 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
       if (finite) optimizer.step(lr);
       if (scaler.enabled) scaler.update(finite);
       optimizer.zeroGrad();
-      sink.logMetric(p + "loss", accumulated / static_cast<double>(microBatches), globalStep, epoch + 1);
-      sink.logMetric(p + "lr", lr, globalStep, epoch + 1);
+      pending.push_back({accumulated / static_cast<double>(microBatches), globalStep, epoch, stepInEpoch, lr});
+      if (pending.size() >= lossBatch) flushLosses();
       ++globalStep;
       ++stepInEpoch;
-      accumulated = 0;
+      accumulated = torch::Tensor();
     };
 
     while (batchIndex < batchesPerEpoch) {
@@ -347,34 +384,23 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
         torch::Tensor logits = net.forward(x);
         loss = lossFn(logits.to(torch::kFloat), *batch, device);
       }
-      const double value = loss.item<double>();
-      if (!std::isfinite(value)) {
-        sink.setTag(p + "stopped", "loss " + nonFinite(value) + " at epoch " + std::to_string(epoch + 1) +
-                                       ", step " + std::to_string(stepInEpoch + 1));
-        sink.flush();
-        throw UserError(ctx.stageKey + ": the loss became " + nonFinite(value) + " at epoch " +
-                        std::to_string(epoch + 1) + ", step " + std::to_string(stepInEpoch + 1) +
-                        " (global step " + std::to_string(globalStep + 1) + "); training stopped" +
-                        (ctx.checkpointPath.empty() || epoch == 0
-                             ? ""
-                             : "; the last good checkpoint (end of epoch " + std::to_string(epoch) +
-                                   ") is kept at " + ctx.checkpointPath) +
-                        ". A lower learning rate, gradient clipping (clip_grad) or fp32 usually helps");
-      }
       torch::Tensor scaled = loss / static_cast<double>(cfg.accumulate);
       if (scaler.enabled) scaled = scaled * scaler.scale;
       scaled.backward();
-      accumulated += value;
-      epochLoss += value * static_cast<double>(batch->size());
+      torch::Tensor detached = loss.detach().to(torch::kDouble);
+      accumulated = accumulated.defined() ? accumulated + detached : detached;
+      torch::Tensor weighted = detached * static_cast<double>(batch->size());
+      epochLoss = epochLoss.defined() ? epochLoss + weighted : weighted;
       epochSamples += batch->size();
       if (++micro == cfg.accumulate) {
         optimizerStep(micro);
         micro = 0;
       }
-      progress.advance(1, "loss " + format(value));
+      progress.advance(1, std::isnan(lastLoss) ? "" : "loss " + format(lastLoss));
     }
     if (micro > 0) optimizerStep(micro);
-    result.lastEpochLoss = epochSamples ? epochLoss / static_cast<double>(epochSamples) : NAN;
+    flushLosses();
+    result.lastEpochLoss = epochSamples ? epochLoss.item<double>() / static_cast<double>(epochSamples) : NAN;
     progress.finish("loss " + format(result.lastEpochLoss));
     sink.logMetric(p + "epoch_loss", result.lastEpochLoss, globalStep, epoch + 1);
 
