@@ -3,6 +3,7 @@
 // with the step and keeps the last good checkpoint; an interrupted stage resumes to bit-identical weights;
 // evaluation logs metrics, predictions and Grad-CAM maps that look where the evidence is; bad settings are
 // clear errors.
+#include "compiler/cost/checkpoint.h"
 #include "runtime/evaluator.h"
 #include "runtime/state_dict.h"
 #include "runtime/trainer.h"
@@ -173,6 +174,36 @@ TEST(Trainer, AccumulationEqualsTheLargerBatch) {
   train(*b, small, *srcB, nullptr, context(), sink);
   StateDict sa = snapshot(*a), sb = snapshot(*b);
   for (const std::string& n : sa.names()) EXPECT_TRUE(torch::allclose(sa.at(n), sb.at(n), 1e-5, 1e-6)) << n;
+}
+
+// `checkpointing: all` (the cost model's segments between cut points, recomputed in backward) trains to the
+// same weights as storing every activation.
+TEST(Trainer, ActivationCheckpointingTrainsTheSame) {
+  Toy data = toyData(16, 21);
+  ir::NetworkOptions o;
+  o.classes = 2;
+  o.width = 0.25;
+  o.inChannels = 1;
+  ir::Graph g = stdlib::catalog().build("resnet18", o);
+  auto cost = cost::analyze(g, 16, 16);
+  ASSERT_TRUE(cost.has_value());
+  cost::CheckpointPlan plan =
+      cost::planCheckpoints(g, *cost, cost::TrainingSetup{}, cost::CheckpointPolicy::All, 0);
+  ASSERT_GT(plan.segments.size(), 3u);
+  std::vector<CheckpointSegment> segments;
+  for (const auto& s : plan.segments) segments.push_back({s.first, s.last + 1});
+
+  Network a = freshNet(g, 22);
+  Network b(g);
+  loadStateDict(*b, snapshot(*a), "a");
+  b->setCheckpointSegments(segments);
+  test::RecordingSink sink;
+  auto srcA = source(data, 8), srcB = source(data, 8);
+  train(*a, config(2, 8), *srcA, nullptr, context(), sink);
+  train(*b, config(2, 8), *srcB, nullptr, context(), sink);
+  StateDict sa = snapshot(*a), sb = snapshot(*b);
+  for (const std::string& n : sa.names())
+    EXPECT_TRUE(torch::allclose(sa.at(n).to(torch::kDouble), sb.at(n).to(torch::kDouble), 1e-5, 1e-6)) << n;
 }
 
 TEST(Trainer, ClippingBoundsTheUpdateAndFreezingFreezes) {
