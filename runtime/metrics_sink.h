@@ -16,37 +16,37 @@ namespace mhr::runtime {
 using ParamValue = std::variant<bool, int64_t, double, std::string>;
 
 struct VerdictRecord {
-  std::string network;        // child network name
-  int statementIndex = 0;     // 0-based position in the morph block
-  std::string statement;      // source text of the statement, e.g. "upscale conv1 by 8"
-  std::string location;       // "file:line:col"
-  std::string verdict;        // exact | eval | approximate | refuted | declared
-  std::string reason;         // why (for approximate/refuted/declared), empty otherwise
-  std::string mode;           // train | eval | both: the mode(s) the numeric check ran in
-  double maxAbsError = NAN;   // numeric re-check, float64 CPU (NaN when not checked, e.g. declared)
-  double borderError = NAN;   // max abs error on border pixels only
-  double relError = NAN;      // max abs error / max |parent output|
+  std::string network;      // child network name
+  int statementIndex = 0;   // 0-based position in the morph block
+  std::string statement;    // source text of the statement, e.g. "upscale conv1 by 8"
+  std::string location;     // "file:line:col"
+  std::string verdict;      // exact | eval | approximate | refuted | declared
+  std::string reason;       // why (for approximate/refuted/declared), empty otherwise
+  std::string mode;         // train | eval | both: the mode(s) the numeric check ran in
+  double maxAbsError = NAN; // numeric re-check, float64 CPU (NaN when not checked, e.g. declared)
+  double borderError = NAN; // max abs error on border pixels only
+  double relError = NAN;    // max abs error / max |parent output|
 };
 
 struct LineageRecord {
-  std::string child;                    // network name
-  std::string parent;                   // network name
-  std::string parentStage;              // stage key whose weights the child started from ("" = initial)
-  std::vector<std::string> statements;  // the morph statements, in order
+  std::string child;                   // network name
+  std::string parent;                  // network name
+  std::string parentStage;             // stage key whose weights the child started from ("" = initial)
+  std::vector<std::string> statements; // the morph statements, in order
 };
 
 struct ArtifactRecord {
-  std::string kind;     // checkpoint | predictions | report | cam | weights
-  std::string path;     // absolute or relative to the working directory
+  std::string kind; // checkpoint | predictions | report | cam | weights
+  std::string path; // absolute or relative to the working directory
   std::string sha256;
   int64_t bytes = 0;
-  std::string stage;    // stage key it belongs to ("" = run)
+  std::string stage; // stage key it belongs to ("" = run)
 };
 
 // Per-sample scores of an evaluation stage, for ROC curves and confusion matrices in reports.
 struct PredictionSet {
-  std::string stage;                     // stage key, e.g. "evaluate.hr"
-  std::vector<std::string> classes;      // single-label: class names (scores are P(class)); multi-label: labels
+  std::string stage;                // stage key, e.g. "evaluate.hr"
+  std::vector<std::string> classes; // single-label: class names (scores are P(class)); multi-label: labels
   bool multiLabel = false;
   std::vector<std::string> sampleIds;
   std::vector<std::vector<float>> labels; // [sample][class] 0/1 (single-label: one-hot)
@@ -57,8 +57,8 @@ struct PredictionSet {
 struct CamRecord {
   std::string stage;
   std::string sampleId;
-  std::string label;      // true label(s), e.g. "malignant" or "Effusion|Mass"
-  std::string predicted;  // predicted class and score, e.g. "malignant 0.91"
+  std::string label;                   // true label(s), e.g. "malignant" or "Effusion|Mass"
+  std::string predicted;               // predicted class and score, e.g. "malignant 0.91"
   int64_t height = 0, width = 0;       // image size
   std::vector<float> image;            // values in [0, 1]
   int64_t camHeight = 0, camWidth = 0; // map size (last conv stage)

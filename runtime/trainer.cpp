@@ -292,7 +292,8 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
 
   const std::string p = ctx.stageKey + "/";
   // Losses stay on the device until they are logged: reading one back is a device synchronisation, which on
-  // CUDA every few steps costs nothing but every step would stall the queue. On the CPU every step is checked.
+  // CUDA every few steps costs nothing but every step would stall the queue. On the CPU every step is
+  // checked.
   const size_t lossBatch = cuda ? 20 : 1;
   struct PendingLoss {
     torch::Tensor loss;
@@ -310,11 +311,12 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
       const PendingLoss& q = pending[i];
       const double v = values[static_cast<int64_t>(i)].item<double>();
       if (!std::isfinite(v)) {
-        const std::string where = "epoch " + std::to_string(q.epoch + 1) + ", step " + std::to_string(q.stepInEpoch + 1);
+        const std::string where =
+            "epoch " + std::to_string(q.epoch + 1) + ", step " + std::to_string(q.stepInEpoch + 1);
         sink.setTag(p + "stopped", "loss " + nonFinite(v) + " at " + where);
         sink.flush();
-        throw UserError(ctx.stageKey + ": the loss became " + nonFinite(v) + " at " + where + " (global step " +
-                        std::to_string(q.globalStep + 1) + "); training stopped" +
+        throw UserError(ctx.stageKey + ": the loss became " + nonFinite(v) + " at " + where +
+                        " (global step " + std::to_string(q.globalStep + 1) + "); training stopped" +
                         (ctx.checkpointPath.empty() || q.epoch == 0
                              ? ""
                              : "; the last good checkpoint (end of epoch " + std::to_string(q.epoch) +
@@ -365,7 +367,8 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
       if (finite) optimizer.step(lr);
       if (scaler.enabled) scaler.update(finite);
       optimizer.zeroGrad();
-      pending.push_back({accumulated / static_cast<double>(microBatches), globalStep, epoch, stepInEpoch, lr});
+      pending.push_back(
+          {accumulated / static_cast<double>(microBatches), globalStep, epoch, stepInEpoch, lr});
       if (pending.size() >= lossBatch) flushLosses();
       ++globalStep;
       ++stepInEpoch;
