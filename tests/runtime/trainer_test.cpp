@@ -160,6 +160,36 @@ TEST(Trainer, LearnsASeparableTaskAndEvaluates) {
   EXPECT_GE(centred, 1);
 }
 
+// `tta: true` averages the scores of the image and its horizontal flip; `threshold: eer` moves the operating
+// point to the equal-error threshold.
+TEST(Evaluator, FlipAveragingAndEqualErrorThreshold) {
+  Toy data = toyData(24, 31);
+  Network net = freshNet(tiny(), 32);
+  net->eval();
+  plan::EvalConfig ec;
+  ec.metrics = {"auc", "sensitivity", "specificity"};
+  ec.bootstrap = 0;
+  ec.tta = true;
+  ec.thresholdAtEer = true;
+  EvalContext ctx;
+  ctx.stageKey = "evaluate.toy";
+  ctx.progress.enabled = false;
+  test::RecordingSink sink;
+  auto src = source(data, 8, false);
+  EvaluationSummary s = evaluate(*net, ec, *src, ctx, sink);
+
+  torch::NoGradGuard g;
+  torch::Tensor x = data.images.narrow(0, 0, 8);
+  torch::Tensor want =
+      (torch::softmax(net->forward(x), 1) + torch::softmax(net->forward(x.flip({3})), 1)) / 2;
+  ASSERT_EQ(sink.predictions.size(), 1u);
+  for (int64_t i = 0; i < 8; ++i)
+    EXPECT_NEAR(sink.predictions[0].scores[static_cast<size_t>(i)][1], want[i][1].item<float>(), 1e-6);
+  ASSERT_TRUE(s.classes[0].equalError.has_value());
+  EXPECT_EQ(sink.last("evaluate.toy/threshold"), s.classes[0].equalError->threshold);
+  EXPECT_EQ(sink.last("evaluate.toy/sensitivity"), s.classes[0].equalError->sensitivity);
+}
+
 TEST(Trainer, AccumulationEqualsTheLargerBatch) {
   Toy data = toyData(32, 3);
   Network a = freshNet(noBatchNorm(), 4);
