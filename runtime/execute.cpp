@@ -16,6 +16,7 @@
 #include "support/error.h"
 #include "support/files.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -77,7 +78,7 @@ public:
         runTrain(stage, outcome);
       else
         runEvaluate(stage, outcome);
-      markDone(stage.key);
+      markDone(stage.key, runStep_);
       result.stages.push_back(std::move(outcome));
       sink_.flush();
     }
@@ -97,8 +98,11 @@ private:
   bool done(const std::string& what) const {
     return options_.resume && !options_.checkpointDir.empty() && std::filesystem::exists(markerPath(what));
   }
-  void markDone(const std::string& what) const {
-    if (!options_.checkpointDir.empty()) support::writeFileAtomic(markerPath(what), "done\n");
+  // "done STEP": the run-wide step at which the stage finished (resumeStep reads it).
+  void markDone(const std::string& what, int64_t step = -1) const {
+    if (!options_.checkpointDir.empty())
+      support::writeFileAtomic(markerPath(what),
+                               step >= 0 ? "done " + std::to_string(step) + "\n" : "done\n");
   }
 
   // ---- networks
@@ -208,6 +212,7 @@ private:
         throw UserError("resume: stage '" + stage.key + "' finished, but its checkpoint '" + ckpt +
                         "' is missing");
       loadCheckpointWeights(*live.net, ckpt);
+      runStep_ += readCheckpointInfo(ckpt).globalStep;
       live.lastStage = stage.key;
       outcome.skipped = true;
       log_ << "mhr: " << stage.key << ": finished before the resume; weights from " << ckpt << "\n";
@@ -248,7 +253,8 @@ private:
     std::vector<CheckpointSegment> segments;
     for (const cost::Segment& s : cp.segments) segments.push_back({s.first, s.last + 1});
     live.net->setCheckpointSegments(segments);
-    sink_.logMetric(stage.key + "/memory_estimate_bytes", static_cast<double>(cp.memory.totalBytes()), 0, 0);
+    sink_.logMetric(stage.key + "/memory_estimate_bytes", static_cast<double>(cp.memory.totalBytes()),
+                    runStep_, 0);
     if (!segments.empty())
       log_ << "mhr: " << stage.key << ": activation checkpointing over " << segments.size()
            << " segment(s)\n";
@@ -263,20 +269,22 @@ private:
     ctx.resume = options_.resume;
     ctx.progress = progress_;
     ctx.seed = seed;
+    ctx.stepOffset = runStep_;
     ctx.log = &log_;
     if (options_.onEpochEnd) ctx.onEpochEnd = [&](int64_t e) { options_.onEpochEnd(stage.key, e); };
     resetPeakMemory(device_);
     TrainResult r = train(*live.net, cfg, *trainSrc, valSrc.get(), ctx, sink_);
     live.net->setCheckpointSegments({});
+    runStep_ += r.globalStep;
     const int64_t peak = peakMemoryBytes(device_);
-    if (peak >= 0)
-      sink_.logMetric(stage.key + "/peak_memory_bytes", static_cast<double>(peak), r.globalStep, 0);
+    if (peak >= 0) sink_.logMetric(stage.key + "/peak_memory_bytes", static_cast<double>(peak), runStep_, 0);
     live.lastStage = stage.key;
     outcome.trainLoss = r.lastEpochLoss;
   }
 
   void runEvaluate(const plan::Stage& stage, StageOutcome& outcome) {
     LiveNetwork& live = network(stage.network);
+    ++runStep_; // an evaluation is one run-wide step
     if (done(stage.key)) {
       outcome.skipped = true;
       log_ << "mhr: " << stage.key << ": finished before the resume\n";
@@ -291,6 +299,7 @@ private:
     ctx.device = device_;
     ctx.progress = progress_;
     ctx.seed = seed;
+    ctx.step = runStep_;
     outcome.evaluation = evaluate(*live.net, stage.eval, *src, ctx, sink_);
   }
 
@@ -300,12 +309,30 @@ private:
   std::ostream& log_;
   torch::Device device_ = torch::kCPU;
   ProgressOptions progress_;
+  int64_t runStep_ = 0; // run-wide metric step (resumeStep in execute.h)
   std::map<std::string, LiveNetwork> networks_;
   std::map<std::string, std::unique_ptr<data::Dataset>> datasets_;
   std::map<std::string, std::unique_ptr<data::PreparedSplit>> splits_;
 };
 
 } // namespace
+
+int64_t resumeStep(const std::string& checkpointDir) {
+  int64_t step = -1;
+  std::error_code ec;
+  if (checkpointDir.empty() || !std::filesystem::is_directory(checkpointDir, ec)) return step;
+  for (const auto& entry : std::filesystem::directory_iterator(checkpointDir, ec)) {
+    const std::string path = entry.path().string();
+    if (entry.path().extension() == ".ckpt") {
+      step = std::max(step, readCheckpointInfo(path).runStep);
+    } else if (entry.path().extension() == ".done") {
+      std::optional<std::string> text = support::readFile(path);
+      if (text && text->rfind("done ", 0) == 0)
+        step = std::max<int64_t>(step, std::strtoll(text->c_str() + 5, nullptr, 10));
+    }
+  }
+  return step;
+}
 
 ExecuteResult execute(const plan::ExperimentPlan& plan, const ExecuteOptions& options, MetricsSink& sink) {
   try {

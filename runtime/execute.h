@@ -57,4 +57,11 @@ struct ExecuteResult {
 
 ExecuteResult execute(const plan::ExperimentPlan& plan, const ExecuteOptions& options, MetricsSink& sink);
 
+// Metric steps are run-wide: every optimizer step of every train stage advances them by one, every evaluate
+// stage by one. This returns the step up to which a run's checkpoint folder holds durable results (the last
+// checkpoint or finished stage); what the interrupted process logged with a larger step is logged again when
+// the run resumes, so the tracker should drop it (tracker::ResumeOptions::discardMetricsAfterStep). -1 when
+// the folder holds nothing to resume from.
+int64_t resumeStep(const std::string& checkpointDir);
+
 } // namespace mhr::runtime

@@ -159,6 +159,7 @@ CheckpointInfo readCheckpointInfo(const std::string& path) {
   info.stage = tensorString(*stage);
   info.epochsDone = scalar(sd, "progress.epochs_done", path);
   info.globalStep = scalar(sd, "progress.global_step", path);
+  info.runStep = scalar(sd, "progress.run_step", path);
   return info;
 }
 
@@ -262,6 +263,7 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
     sd.add("meta.network", stringTensor(networkFingerprint(net)));
     sd.add("progress.epochs_done", torch::tensor(epochsDone, torch::kLong));
     sd.add("progress.global_step", torch::tensor(globalStep, torch::kLong));
+    sd.add("progress.run_step", torch::tensor(ctx.stepOffset + globalStep, torch::kLong));
     // The loader restarts each epoch from (seed, epoch): the position is the next epoch's first batch.
     sd.add("progress.loader_epoch", torch::tensor(epochsDone, torch::kLong));
     sd.add("progress.loader_batch", torch::tensor(int64_t{0}, torch::kLong));
@@ -323,8 +325,8 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
                                    ") is kept at " + ctx.checkpointPath) +
                         ". A lower learning rate, gradient clipping (clip_grad) or fp32 usually helps");
       }
-      sink.logMetric(p + "loss", v, q.globalStep, q.epoch + 1);
-      sink.logMetric(p + "lr", q.lr, q.globalStep, q.epoch + 1);
+      sink.logMetric(p + "loss", v, ctx.stepOffset + q.globalStep + 1, q.epoch + 1);
+      sink.logMetric(p + "lr", q.lr, ctx.stepOffset + q.globalStep + 1, q.epoch + 1);
       lastLoss = v;
     }
     pending.clear();
@@ -405,7 +407,8 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
     flushLosses();
     result.lastEpochLoss = epochSamples ? epochLoss.item<double>() / static_cast<double>(epochSamples) : NAN;
     progress.finish("loss " + format(result.lastEpochLoss));
-    sink.logMetric(p + "epoch_loss", result.lastEpochLoss, globalStep, epoch + 1);
+    const int64_t runStep = ctx.stepOffset + globalStep;
+    sink.logMetric(p + "epoch_loss", result.lastEpochLoss, runStep, epoch + 1);
 
     if (valSource) {
       EvalContext ec;
@@ -416,9 +419,9 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
       double valLoss = NAN;
       PredictionSet preds = predict(net, *valSource, ec, false, &valLoss);
       EvaluationSummary s = summarize(preds, 0.5, 0, 0.95, ctx.seed);
-      sink.logMetric(p + "val_loss", valLoss, globalStep, epoch + 1);
-      if (s.auc) sink.logMetric(p + "val_auc", *s.auc, globalStep, epoch + 1);
-      sink.logMetric(p + "val_accuracy", s.accuracy, globalStep, epoch + 1);
+      sink.logMetric(p + "val_loss", valLoss, runStep, epoch + 1);
+      if (s.auc) sink.logMetric(p + "val_auc", *s.auc, runStep, epoch + 1);
+      sink.logMetric(p + "val_accuracy", s.accuracy, runStep, epoch + 1);
       log << "mhr: " << ctx.stageKey << " epoch " << epoch + 1 << ": val loss " << format(valLoss)
           << (s.auc ? ", val auc " + format(*s.auc) : "") << "\n";
     }

@@ -30,6 +30,10 @@ struct TrainContext {
   bool resume = false;        // continue from checkpointPath when it exists
   ProgressOptions progress;
   uint64_t seed = 0;
+  // Metric steps are run-wide: optimizer step k (0-based) of this stage is logged as stepOffset + k + 1, so
+  // the tracker can drop what an interrupted process logged after its last checkpoint (execute.h:
+  // resumeStep).
+  int64_t stepOffset = 0;
   std::ostream* log = nullptr; // warnings and the per-epoch line; nullptr = std::cerr
   // Called after each epoch's checkpoint is durable, with the number of epochs done (tests use it to kill a
   // run at a known point).
@@ -51,7 +55,8 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& config, BatchSource
 struct CheckpointInfo {
   std::string stage;
   int64_t epochsDone = 0;
-  int64_t globalStep = 0;
+  int64_t globalStep = 0; // optimizer steps of this stage done
+  int64_t runStep = 0;    // the run-wide step of the checkpoint (TrainContext::stepOffset + globalStep)
 };
 CheckpointInfo readCheckpointInfo(const std::string& path);
 // Loads only the weights and buffers of a checkpoint into `net` (a later stage resuming past this one).

@@ -83,6 +83,21 @@ TEST(Execute, RunsStagesInOrderAndReportsEverything) {
   EXPECT_FALSE(std::isnan(sink.last("train.base/epoch_loss")));
   EXPECT_FALSE(std::isnan(sink.last("train.child/memory_estimate_bytes")));
   EXPECT_EQ(sink.predictions.size(), 1u);
+  // Run-wide steps: the child's steps follow the parent's, the evaluation comes one step after the last.
+  int64_t lastBase = 0, firstChild = -1, lastChild = 0, evalStep = -1;
+  for (const auto& m : sink.metrics) {
+    if (m.key == "train.base/loss") lastBase = std::max(lastBase, m.step);
+    if (m.key == "train.child/loss") {
+      if (firstChild < 0) firstChild = m.step;
+      lastChild = std::max(lastChild, m.step);
+    }
+    if (m.key == "evaluate.child/auc") evalStep = m.step;
+  }
+  EXPECT_GT(lastBase, 0);
+  EXPECT_EQ(firstChild, lastBase + 1);
+  EXPECT_EQ(evalStep, lastChild + 1);
+  EXPECT_EQ(resumeStep(dir.file("ckpt")), evalStep);
+  EXPECT_EQ(readCheckpointInfo(dir.file("ckpt/train.child.ckpt")).runStep, lastChild);
   int checkpoints = 0;
   for (const auto& a : sink.artifacts) checkpoints += a.kind == "checkpoint";
   EXPECT_EQ(checkpoints, 5); // one per epoch
@@ -136,7 +151,11 @@ TEST(Execute, KilledRunResumesBitExactly) {
     // Killed by SIGKILL: the shell that popen runs reports 128 + 9.
     EXPECT_TRUE(killed.exitCode == 137 || killed.exitCode == -1) << "no SIGKILL: " << killed.output;
     const std::string stage = killAt.substr(0, killAt.find(':'));
-    EXPECT_EQ(readCheckpointInfo(dir.file(ckpt + "/" + stage + ".ckpt")).epochsDone, 1);
+    CheckpointInfo info = readCheckpointInfo(dir.file(ckpt + "/" + stage + ".ckpt"));
+    EXPECT_EQ(info.epochsDone, 1);
+    // What the tracker keeps on resume: everything up to the killed stage's last checkpoint.
+    EXPECT_EQ(resumeStep(dir.file(ckpt)), info.runStep);
+    EXPECT_GT(info.runStep, 0);
     EXPECT_FALSE(std::filesystem::exists(dir.file(ckpt + "/evaluate.child.done")));
 
     test::CommandResult resumed = run(ckpt, "--resume");
