@@ -14,7 +14,17 @@ namespace {
 
 // Where a key points, once resolved.
 struct Target {
-  enum class Kind { None, Seed, Preservation, Experiment, DatasetCall, CallArg, BlockAttr, Resolution, Split };
+  enum class Kind {
+    None,
+    Seed,
+    Preservation,
+    Experiment,
+    DatasetCall,
+    CallArg,
+    BlockAttr,
+    Resolution,
+    Split
+  };
   Kind kind = Kind::None;
   ast::Stmt* stmt = nullptr;
   ast::Value* call = nullptr;                 // CallArg: the call to modify
@@ -45,16 +55,19 @@ public:
     if (head == "network") return network();
     if (head == "train") return stage(ast::Stmt::Kind::Train);
     if (head == "evaluate") return stage(ast::Stmt::Kind::Evaluate);
-    std::vector<std::string> heads = {"seed", "preservation", "experiment", "dataset", "network", "train", "evaluate"};
+    std::vector<std::string> heads = {"seed",    "preservation", "experiment", "dataset",
+                                      "network", "train",        "evaluate"};
     std::string guess = support::closestMatch(head, heads);
     return fail(0, "unknown setting '" + head + "'",
-                guess.empty() ? "keys start with: " + support::join(heads, ", ") : "did you mean '" + guess + "'?");
+                guess.empty() ? "keys start with: " + support::join(heads, ", ")
+                              : "did you mean '" + guess + "'?");
   }
 
 private:
   diag::SourceRange segmentRange(size_t i) const {
     uint32_t offset = range_.begin;
-    for (size_t k = 0; k < i && k < segments_.size(); ++k) offset += static_cast<uint32_t>(segments_[k].size()) + 1;
+    for (size_t k = 0; k < i && k < segments_.size(); ++k)
+      offset += static_cast<uint32_t>(segments_[k].size()) + 1;
     uint32_t len = i < segments_.size() ? static_cast<uint32_t>(segments_[i].size()) : 1;
     return diag::SourceRange{range_.file, offset, offset + std::max<uint32_t>(len, 1)};
   }
@@ -87,7 +100,7 @@ private:
     auto names = namesOf(kind);
     std::string guess = support::closestMatch(segments_[segment], names);
     return fail(segment, "no " + what + " named '" + segments_[segment] + "'",
-                !guess.empty() ? "did you mean '" + guess + "'?"
+                !guess.empty()  ? "did you mean '" + guess + "'?"
                 : names.empty() ? "this spec defines no " + what
                                 : what + "s: " + support::join(names, ", "));
   }
@@ -118,7 +131,8 @@ private:
       for (const auto& p : blockSchema->attrs) all.push_back(p.name);
     std::string guess = support::closestMatch(name, all);
     return fail(from, "unknown setting '" + name + "'",
-                guess.empty() ? "settings here: " + support::join(all, ", ") : "did you mean '" + guess + "'?");
+                guess.empty() ? "settings here: " + support::join(all, ", ")
+                              : "did you mean '" + guess + "'?");
   }
 
   Target dataset() {
@@ -148,8 +162,10 @@ private:
       if (s->kind != ast::Stmt::Kind::Network) continue;
       auto& n = ast::as<ast::NetworkStmt>(*s);
       if (n.name.text != segments_[1]) continue;
-      if (n.isMorph) return fail(1, "'" + n.name.text + "' is a morph of '" + n.parent.text + "': it has no settings to override",
-                                 "override the parent's settings, or the stages that train '" + n.name.text + "'");
+      if (n.isMorph)
+        return fail(
+            1, "'" + n.name.text + "' is a morph of '" + n.parent.text + "': it has no settings to override",
+            "override the parent's settings, or the stages that train '" + n.name.text + "'");
       std::vector<std::string> params;
       if (const ir::NetworkInfo* info = catalog_.info(n.constructor.callee.text))
         for (const auto& o : info->options) params.push_back(o.name);
@@ -180,14 +196,17 @@ private:
     if (numbered) {
       size_t n = std::stoul(segments_[2].substr(0, 6));
       if (n < 1 || n > stages.size())
-        return fail(2, std::string("'") + segments_[1] + "' has " + std::to_string(stages.size()) + " " + word +
-                           " stage" + (stages.size() == 1 ? "" : "s") + ": use 1 to " + std::to_string(stages.size()));
+        return fail(2, std::string("'") + segments_[1] + "' has " + std::to_string(stages.size()) + " " +
+                           word + " stage" + (stages.size() == 1 ? "" : "s") + ": use 1 to " +
+                           std::to_string(stages.size()));
       chosen = stages[n - 1];
       next = 3;
     } else if (stages.size() > 1) {
-      return fail(1, std::string("'") + word + "." + segments_[1] + "' is ambiguous: " + std::to_string(stages.size()) +
-                         " " + word + " stages", std::string("use ") + word + "." + segments_[1] + ".1 to ." +
-                                                     std::to_string(stages.size()));
+      return fail(1,
+                  std::string("'") + word + "." + segments_[1] +
+                      "' is ambiguous: " + std::to_string(stages.size()) + " " + word + " stages",
+                  std::string("use ") + word + "." + segments_[1] + ".1 to ." +
+                      std::to_string(stages.size()));
     }
     if (segments_.size() <= next) return fail(next - 1, "key needs one more part: which setting?");
     const std::string& attr = segments_[next];
@@ -204,7 +223,8 @@ private:
       for (const auto& p : schema.attrs) all.push_back(p.name);
       std::string guess = support::closestMatch(attr, all);
       return fail(next, "unknown setting '" + attr + "'",
-                  guess.empty() ? "settings here: " + support::join(all, ", ") : "did you mean '" + guess + "'?");
+                  guess.empty() ? "settings here: " + support::join(all, ", ")
+                                : "did you mean '" + guess + "'?");
     }
     if (segments_.size() > next + 2) return fail(next + 2, "too many parts in key");
     t.kind = Target::Kind::BlockAttr;
@@ -242,14 +262,16 @@ bool checkOverrideKey(const Program& program, const ir::NetworkCatalog& catalog,
   return r.resolve(key, range).kind != Target::Kind::None;
 }
 
-void applyOverrides(Program& program, const std::vector<std::string>& overrides, const ir::NetworkCatalog& catalog,
-                    diag::SourceManager& sources, diag::DiagnosticEngine& diags) {
+void applyOverrides(Program& program, const std::vector<std::string>& overrides,
+                    const ir::NetworkCatalog& catalog, diag::SourceManager& sources,
+                    diag::DiagnosticEngine& diags) {
   for (size_t i = 0; i < overrides.size(); ++i) {
     const std::string& text = overrides[i];
     diag::FileId file = sources.addFile("<--set " + std::to_string(i + 1) + ">", text);
     size_t eq = text.find('=');
     if (eq == std::string::npos || eq == 0) {
-      diags.error("E0209", diag::SourceRange{file, 0, static_cast<uint32_t>(std::max<size_t>(text.size(), 1))},
+      diags.error("E0209",
+                  diag::SourceRange{file, 0, static_cast<uint32_t>(std::max<size_t>(text.size(), 1))},
                   "--set needs KEY=VALUE, e.g. train.hr.epochs=2");
       continue;
     }
@@ -259,7 +281,8 @@ void applyOverrides(Program& program, const std::vector<std::string>& overrides,
     Resolver resolver(program, catalog, diags);
     Target t = resolver.resolve(key, keyRange);
     if (t.kind == Target::Kind::None) continue;
-    // `KEY=` with nothing after it removes an argument or attribute (e.g. weights in CI, where there are none).
+    // `KEY=` with nothing after it removes an argument or attribute (e.g. weights in CI, where there are
+    // none).
     if (support::trim(text.substr(eq + 1)).empty()) {
       if (t.kind == Target::Kind::CallArg) {
         auto& args = t.call->args;
@@ -268,22 +291,46 @@ void applyOverrides(Program& program, const std::vector<std::string>& overrides,
                    args.end());
       } else if (t.kind == Target::Kind::BlockAttr && t.block->has_value() && t.subArg.empty()) {
         auto& attrs = (*t.block)->attrs;
-        attrs.erase(std::remove_if(attrs.begin(), attrs.end(), [&](const ast::Attribute& a) { return a.key.str() == t.name; }),
+        attrs.erase(std::remove_if(attrs.begin(), attrs.end(),
+                                   [&](const ast::Attribute& a) { return a.key.str() == t.name; }),
                     attrs.end());
       } else {
         diags.error("E0209", keyRange, "'" + key + "' cannot be removed: give it a value");
       }
       continue;
     }
-    auto value = parse::parseValue(file, sources, diags, static_cast<uint32_t>(eq + 1));
-    if (!value) continue;
+    // A value is .mhr syntax (`512x416`, `adam(lr: 1e-4)`, `"text"`). A bare word that is not valid syntax,
+    // such as a path (`dataset.cbis.root=/data/CBIS-DDSM`), is taken as a string, as a shell user expects.
+    std::optional<ast::Value> value;
+    {
+      diag::DiagnosticEngine scratch(sources);
+      value = parse::parseValue(file, sources, scratch, static_cast<uint32_t>(eq + 1));
+      std::string raw = support::trim(text.substr(eq + 1));
+      bool bare = raw.find_first_of("\"'()[]{},:; \t") == std::string::npos;
+      if (!value && bare) {
+        ast::Value s;
+        s.kind = ast::Value::Kind::String;
+        s.text = raw;
+        uint32_t begin = static_cast<uint32_t>(text.find_first_not_of(' ', eq + 1));
+        s.range = diag::SourceRange{file, begin, begin + static_cast<uint32_t>(raw.size())};
+        value = std::move(s);
+      } else if (!value) {
+        value = parse::parseValue(file, sources, diags,
+                                  static_cast<uint32_t>(eq + 1)); // report the syntax errors
+        if (!value) continue;
+      }
+    }
     diag::SourceRange valueRange = value->range;
     auto mismatch = [&](const std::string& expected) {
-      diags.error("E0209", valueRange, "'" + key + "' needs " + expected + ", found " + ast::printValue(*value));
+      diags.error("E0209", valueRange,
+                  "'" + key + "' needs " + expected + ", found " + ast::printValue(*value));
     };
     switch (t.kind) {
     case Target::Kind::Seed:
-      if (value->kind != ast::Value::Kind::Int) { mismatch("an integer"); break; }
+      if (value->kind != ast::Value::Kind::Int) {
+        mismatch("an integer");
+        break;
+      }
       if (t.stmt) {
         ast::as<ast::SeedStmt>(*t.stmt).seed = *value;
       } else {
@@ -298,7 +345,10 @@ void applyOverrides(Program& program, const std::vector<std::string>& overrides,
       }
       break;
     case Target::Kind::Preservation:
-      if (value->kind != ast::Value::Kind::Path || value->path.segments.size() != 1) { mismatch("exact, eval or approximate"); break; }
+      if (value->kind != ast::Value::Kind::Path || value->path.segments.size() != 1) {
+        mismatch("exact, eval or approximate");
+        break;
+      }
       if (t.stmt) {
         ast::as<ast::PreservationStmt>(*t.stmt).level = ast::Name{value->path.segments[0], valueRange};
       } else {
@@ -312,22 +362,34 @@ void applyOverrides(Program& program, const std::vector<std::string>& overrides,
       }
       break;
     case Target::Kind::Experiment:
-      if (value->kind != ast::Value::Kind::String) { mismatch("a string"); break; }
+      if (value->kind != ast::Value::Kind::String) {
+        mismatch("a string");
+        break;
+      }
       if (t.stmt) ast::as<ast::ExperimentStmt>(*t.stmt).name = *value;
       break;
     case Target::Kind::DatasetCall:
-      if (value->kind != ast::Value::Kind::Call) { mismatch("a constructor call such as synthetic_mammo(count: 40)"); break; }
+      if (value->kind != ast::Value::Kind::Call) {
+        mismatch("a constructor call such as synthetic_mammo(count: 40)");
+        break;
+      }
       ast::as<ast::DatasetStmt>(*t.stmt).constructor = *value;
       break;
     case Target::Kind::CallArg:
       setNamedArg(*t.call, t.name, *value, keyRange);
       break;
     case Target::Kind::Resolution:
-      if (value->kind != ast::Value::Kind::Size) { mismatch("a size such as 512x416"); break; }
+      if (value->kind != ast::Value::Kind::Size) {
+        mismatch("a size such as 512x416");
+        break;
+      }
       ast::as<ast::StageStmt>(*t.stmt).resolution = *value;
       break;
     case Target::Kind::Split:
-      if (value->kind != ast::Value::Kind::Path) { mismatch("a split such as mammo.test"); break; }
+      if (value->kind != ast::Value::Kind::Path) {
+        mismatch("a split such as mammo.test");
+        break;
+      }
       ast::as<ast::StageStmt>(*t.stmt).split = value->path;
       break;
     case Target::Kind::BlockAttr: {
@@ -342,8 +404,10 @@ void applyOverrides(Program& program, const std::vector<std::string>& overrides,
         if (a.key.str() == t.name) attr = &a;
       if (!t.subArg.empty()) {
         if (!attr || attr->value.kind != ast::Value::Kind::Call) {
-          diags.error("E0209", keyRange,
-                      "'" + t.name + "' is not set as a call in this stage, so '" + t.subArg + "' cannot be changed")
+          diags
+              .error("E0209", keyRange,
+                     "'" + t.name + "' is not set as a call in this stage, so '" + t.subArg +
+                         "' cannot be changed")
               .note("set the whole value instead, e.g. --set " + key.substr(0, key.rfind('.')) + "=...");
           break;
         }
@@ -362,7 +426,8 @@ void applyOverrides(Program& program, const std::vector<std::string>& overrides,
       }
       break;
     }
-    case Target::Kind::None: break;
+    case Target::Kind::None:
+      break;
     }
   }
 }
