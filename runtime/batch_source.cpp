@@ -25,7 +25,11 @@ public:
   }
   const std::vector<std::string>& classes() const override { return split_.classes; }
   bool multiLabel() const override { return split_.multiLabel; }
-  int64_t samples() const override { return static_cast<int64_t>(split_.size()); }
+  // This rank's samples per epoch (all of them in one process).
+  int64_t samples() const override {
+    const int64_t n = static_cast<int64_t>(split_.size()), w = options_.worldSize;
+    return options_.dropLast ? n / w : (n + w - 1) / w;
+  }
   void startEpoch(int64_t epoch) override {
     loader_.reset();
     data::LoaderOptions o;
@@ -36,6 +40,8 @@ public:
     o.augment = options_.augment;
     o.workers = static_cast<int>(options_.workers);
     o.dropLast = options_.dropLast;
+    o.rank = options_.rank;
+    o.worldSize = options_.worldSize;
     loader_ = std::make_unique<data::BatchLoader>(split_, o);
   }
   int64_t batchesPerEpoch() const override {

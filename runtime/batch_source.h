@@ -46,6 +46,8 @@ struct SourceOptions {
   int64_t workers = 2;
   int64_t channels = 1;             // the network's input channels: gray images are repeated to 3
   std::vector<plan::Value> augment; // training only
+  int64_t rank = 0;                 // data-parallel: this rank's shard (data/loader.h, DistributedSampler's)
+  int64_t worldSize = 1;
 };
 
 // Batches from the data layer (data::BatchLoader over a prepared, memory-mapped split). `split` must outlive

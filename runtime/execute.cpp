@@ -7,6 +7,7 @@
 #include "data/dataset.h"
 #include "runtime/batch_source.h"
 #include "runtime/device.h"
+#include "runtime/distributed.h"
 #include "runtime/evaluator.h"
 #include "runtime/morph.h"
 #include "runtime/network.h"
@@ -54,7 +55,8 @@ public:
 
   ExecuteResult run() {
     if (options_.threads > 0) torch::set_num_threads(static_cast<int>(options_.threads));
-    device_ = chooseDevice(options_.device);
+    device_ = chooseDevice(options_.distributed ? options_.distributed->device() : options_.device);
+    root_ = !options_.distributed || options_.distributed->isRoot();
     if (options_.resume && options_.checkpointDir.empty())
       throw UserError("resume needs the run's checkpoint folder");
     if (!options_.checkpointDir.empty()) support::makeDirectories(options_.checkpointDir);
@@ -63,6 +65,10 @@ public:
 
     sink_.logEnvironment(environmentFacts(device_));
     sink_.setTag("device", device_.str());
+    if (options_.distributed) {
+      sink_.setTag("distributed.world_size", std::to_string(options_.distributed->worldSize()));
+      sink_.setTag("distributed.backend", options_.distributed->backend());
+    }
     for (const auto& [key, value] : plan_.params) sink_.logParam(key, toParam(value));
 
     ExecuteResult result;
@@ -100,7 +106,7 @@ private:
   }
   // "done STEP": the run-wide step at which the stage finished (resumeStep reads it).
   void markDone(const std::string& what, int64_t step = -1) const {
-    if (!options_.checkpointDir.empty())
+    if (!options_.checkpointDir.empty() && root_)
       support::writeFileAtomic(markerPath(what),
                                step >= 0 ? "done " + std::to_string(step) + "\n" : "done\n");
   }
@@ -189,6 +195,10 @@ private:
     o.shuffle = training;
     o.seed = seed;
     o.workers = cfg ? cfg->workers : 2;
+    if (training && options_.distributed) {
+      o.rank = options_.distributed->rank();
+      o.worldSize = options_.distributed->worldSize();
+    }
     o.channels = net.graph().node(net.graph().inputId()).input.channels;
     if (training && cfg) o.augment = cfg->augment;
     auto src = makeDataSource(ps, o);
@@ -253,8 +263,10 @@ private:
     std::vector<CheckpointSegment> segments;
     for (const cost::Segment& s : cp.segments) segments.push_back({s.first, s.last + 1});
     live.net->setCheckpointSegments(segments);
-    sink_.logMetric(stage.key + "/memory_estimate_bytes", static_cast<double>(cp.memory.totalBytes()),
-                    runStep_, 0);
+    // Logged at the stage's first step: a stage resumed from its checkpoint logged it before.
+    if (!(options_.resume && std::filesystem::exists(ckpt)))
+      sink_.logMetric(stage.key + "/memory_estimate_bytes", static_cast<double>(cp.memory.totalBytes()),
+                      runStep_, 0);
     if (!segments.empty())
       log_ << "mhr: " << stage.key << ": activation checkpointing over " << segments.size()
            << " segment(s)\n";
@@ -271,6 +283,8 @@ private:
     ctx.seed = seed;
     ctx.stepOffset = runStep_;
     ctx.log = &log_;
+    ctx.distributed = options_.distributed.get();
+    ctx.writeCheckpoints = root_;
     if (options_.onEpochEnd) ctx.onEpochEnd = [&](int64_t e) { options_.onEpochEnd(stage.key, e); };
     resetPeakMemory(device_);
     TrainResult r = train(*live.net, cfg, *trainSrc, valSrc.get(), ctx, sink_);
@@ -308,6 +322,7 @@ private:
   MetricsSink& sink_;
   std::ostream& log_;
   torch::Device device_ = torch::kCPU;
+  bool root_ = true; // writes checkpoints and markers (rank 0 of a data-parallel run)
   ProgressOptions progress_;
   int64_t runStep_ = 0; // run-wide metric step (resumeStep in execute.h)
   std::map<std::string, LiveNetwork> networks_;

@@ -21,12 +21,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 namespace mhr::runtime {
+
+class Distributed;
 
 struct ExecuteOptions {
   std::string device = "auto"; // cpu | cuda | cuda:N | auto
@@ -37,6 +40,12 @@ struct ExecuteOptions {
   std::string dataDir;         // relative data set paths are resolved against it ("" = working directory)
   std::string cacheDir;        // prepared-image caches ("" = each data set's `cache:` option / default)
   std::ostream* log = nullptr; // warnings and stage lines; nullptr = std::cerr
+  // Data-parallel (runtime/distributed.h): every rank executes the whole plan; train stages read this rank's
+  // shard of the training split (torch's DistributedSampler order) and average gradients; evaluation and
+  // validation run on every rank over the whole split (identical results; only rank 0's sink records).
+  // Only rank 0 writes checkpoints and stage markers (in a folder every rank can read, for resume). The
+  // device is the group's (cuda:LOCAL_RANK on CUDA). nullptr = one process.
+  std::shared_ptr<Distributed> distributed;
   // Tests: called after each epoch's checkpoint is durable.
   std::function<void(const std::string& stageKey, int64_t epochsDone)> onEpochEnd;
 };

@@ -319,6 +319,7 @@ torch::Tensor NetworkImpl::evalNode(ir::NodeId id, std::vector<torch::Tensor>& v
     return conv->forward(F::pad(in(0), pad));
   }
   case ir::OpKind::BatchNorm2d:
+    if (bnOverride_ && is_training()) return bnOverride_(*bn_[i], in(0));
     return bn_[i]->forward(in(0));
   case ir::OpKind::Linear:
     return linear_[i]->forward(in(0));

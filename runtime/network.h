@@ -9,6 +9,7 @@
 #include "compiler/ir/graph.h"
 #include "runtime/torch_compat.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ public:
   const std::vector<ir::NodeId>& segmentInputs(size_t i) const { return segmentIo_.at(i).inputs; }
   const std::vector<ir::NodeId>& segmentOutputs(size_t i) const { return segmentIo_.at(i).outputs; }
 
+  // Replaces batch norm in training mode (runtime/distributed.h: SyncBatchNormScope); empty = the module's
+  // own forward.
+  using BatchNormOverride = std::function<torch::Tensor(torch::nn::BatchNorm2dImpl&, const torch::Tensor&)>;
+  void setBatchNormOverride(BatchNormOverride f) { bnOverride_ = std::move(f); }
+
   // torchvision's initialisation: conv weights kaiming_normal(fan_out, relu), batch norm weight 1 and bias 0,
   // linear layers torch's default; biases of convs zero. Draws from the default generator (seed it first).
   void resetParameters();
@@ -81,6 +87,7 @@ private:
   std::vector<bool> inPlaceOk_;     // per NodeId: may overwrite its first input
   std::vector<CheckpointSegment> segments_;
   std::vector<SegmentIo> segmentIo_;
+  BatchNormOverride bnOverride_;
 };
 TORCH_MODULE(Network);
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 namespace mhr::runtime {
 
@@ -255,8 +256,21 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
         << " (step " << globalStep << ")\n";
   }
 
+  // ---- data-parallel: rank 0's weights everywhere, gradients averaged in buckets during backward
+  Distributed* dist = ctx.distributed;
+  std::unique_ptr<GradientBucketer> bucketer;
+  std::optional<SyncBatchNormScope> syncBn;
+  if (dist) {
+    broadcastModule(net, *dist);
+    std::vector<torch::Tensor> trainable;
+    for (const ParamEntry& e : optimizer.params()) trainable.push_back(e.param);
+    bucketer = std::make_unique<GradientBucketer>(*dist, trainable, ctx.bucketBytes);
+    if (cfg.syncBatchNorm) syncBn.emplace(net, *dist);
+  }
+  const double worldSize = dist ? static_cast<double>(dist->worldSize()) : 1.0;
+
   auto writeCheckpoint = [&](int64_t epochsDone) {
-    if (ctx.checkpointPath.empty()) return;
+    if (ctx.checkpointPath.empty() || !ctx.writeCheckpoints) return;
     StateDict sd;
     sd.add("meta.format", torch::tensor(kCheckpointFormat, torch::kLong));
     sd.add("meta.stage", stringTensor(ctx.stageKey));
@@ -308,7 +322,13 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
     if (pending.empty()) return;
     std::vector<torch::Tensor> parts;
     for (const PendingLoss& q : pending) parts.push_back(q.loss.reshape({1}).to(torch::kFloat));
-    torch::Tensor values = torch::cat(parts).to(torch::kCPU, torch::kDouble).contiguous();
+    torch::Tensor values = torch::cat(parts);
+    if (dist) { // the step loss is the mean over the ranks (every rank flushes at the same steps)
+      values = values.contiguous();
+      dist->allReduceSum(values, ctx.stageKey + ": the loss all-reduce");
+      values = values / worldSize;
+    }
+    values = values.to(torch::kCPU, torch::kDouble).contiguous();
     for (size_t i = 0; i < pending.size(); ++i) {
       const PendingLoss& q = pending[i];
       const double v = values[static_cast<int64_t>(i)].item<double>();
@@ -343,6 +363,7 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
     int64_t epochSamples = 0;
 
     auto optimizerStep = [&](int64_t microBatches) {
+      if (bucketer) bucketer->finishStep();
       // Fewer micro-batches than `accumulate` at the end of an epoch: rescale to their mean.
       if (microBatches != cfg.accumulate) {
         torch::NoGradGuard noGrad;
@@ -391,6 +412,7 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
       }
       torch::Tensor scaled = loss / static_cast<double>(cfg.accumulate);
       if (scaler.enabled) scaled = scaled * scaler.scale;
+      if (bucketer) bucketer->beginBackward(micro + 1 == cfg.accumulate || batchIndex == batchesPerEpoch);
       scaled.backward();
       torch::Tensor detached = loss.detach().to(torch::kDouble);
       accumulated = accumulated.defined() ? accumulated + detached : detached;
@@ -405,11 +427,24 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
     }
     if (micro > 0) optimizerStep(micro);
     flushLosses();
+    if (dist) { // the mean over every rank's samples
+      torch::Tensor both =
+          torch::stack({epochLoss.defined() ? epochLoss.reshape({}).to(torch::kDouble)
+                                            : torch::zeros({}, torch::kDouble).to(device),
+                        torch::full({}, static_cast<double>(epochSamples),
+                                    torch::TensorOptions().dtype(torch::kDouble).device(device))});
+      dist->allReduceSum(both, ctx.stageKey + ": the epoch loss all-reduce");
+      both = both.to(torch::kCPU);
+      epochLoss = both[0];
+      epochSamples = static_cast<int64_t>(both[1].item<double>());
+    }
     result.lastEpochLoss = epochSamples ? epochLoss.item<double>() / static_cast<double>(epochSamples) : NAN;
     progress.finish("loss " + format(result.lastEpochLoss));
     const int64_t runStep = ctx.stepOffset + globalStep;
     sink.logMetric(p + "epoch_loss", result.lastEpochLoss, runStep, epoch + 1);
 
+    // Without sync_bn each rank's running statistics saw only its shard: keep rank 0's everywhere.
+    if (dist && !cfg.syncBatchNorm) broadcastBuffers(net, *dist);
     if (valSource) {
       EvalContext ec;
       ec.stageKey = ctx.stageKey + " validation";
@@ -426,6 +461,7 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
           << (s.auc ? ", val auc " + format(*s.auc) : "") << "\n";
     }
     writeCheckpoint(epoch + 1);
+    if (dist) dist->barrier(ctx.stageKey + ": the end-of-epoch barrier");
     result.epochsDone = epoch + 1;
     if (ctx.onEpochEnd) ctx.onEpochEnd(epoch + 1);
   }

@@ -13,6 +13,7 @@
 
 #include "compiler/plan/plan.h"
 #include "runtime/batch_source.h"
+#include "runtime/distributed.h"
 #include "runtime/metrics_sink.h"
 #include "runtime/network.h"
 #include "runtime/progress.h"
@@ -35,6 +36,14 @@ struct TrainContext {
   // resumeStep).
   int64_t stepOffset = 0;
   std::ostream* log = nullptr; // warnings and the per-epoch line; nullptr = std::cerr
+  // Data-parallel training (runtime/distributed.h): every rank calls train() with its shard of the data
+  // (the source's rank/world); weights start from rank 0's, gradients are averaged over the ranks, step and
+  // epoch losses are the means over the ranks, batch norm syncs when the config says `sync_bn`. Only the rank
+  // with writeCheckpoints writes the checkpoint (rank 0); after it every rank passes a barrier, so
+  // onEpochEnd runs when the epoch's checkpoint is durable for all of them. nullptr = one process.
+  Distributed* distributed = nullptr;
+  bool writeCheckpoints = true;
+  int64_t bucketBytes = 25 << 20; // gradient bucket size (DistributedDataParallel's default, 25 MiB)
   // Called after each epoch's checkpoint is durable, with the number of epochs done (tests use it to kill a
   // run at a known point).
   std::function<void(int64_t epochsDone)> onEpochEnd;
