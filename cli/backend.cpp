@@ -6,8 +6,23 @@
 
 #include <iostream>
 
+namespace mhr::cli {
+namespace {
+std::vector<std::string>& argvStorage() {
+  static std::vector<std::string> v;
+  return v;
+}
+} // namespace
+const std::vector<std::string>& backendArgv() {
+  return argvStorage();
+}
+void setBackendArgv(int argc, char** argv) {
+  argvStorage().assign(argv, argv + argc);
+}
+} // namespace mhr::cli
 
 extern "C" __attribute__((visibility("default"))) int mhr_backend_main(int argc, char** argv) {
+  mhr::cli::setBackendArgv(argc, argv);
   CLI::App app{"mhr"};
   app.require_subcommand(1);
   mhr::cli::Runner run;

@@ -2,14 +2,15 @@
 // stores, in `run`, the function to execute when its subcommand is chosen; the caller runs it and returns its
 // exit code (0 success, 1 user error such as diagnostics or a failed run, 2 usage error; CLI.md).
 //
-// Two halves, so that `mhr check` starts in milliseconds: the `mhr` executable itself links only the compiler,
-// the standard library and the tracker (main.cpp: check, explain, emit, fmt, runs); the commands that need
-// LibTorch, OpenCV or DCMTK live in the shared library libmhr_backend.so (backend.cpp: run, report, synth,
-// preview, prepare, launch), which `mhr` loads only when one of them is chosen.
+// Two halves, so that `mhr check` starts in milliseconds: the `mhr` executable itself links only the
+// compiler, the standard library and the tracker (main.cpp: check, explain, emit, fmt, runs); the commands
+// that need LibTorch, OpenCV or DCMTK live in the shared library libmhr_backend.so (backend.cpp: run, report,
+// synth, preview, prepare, launch), which `mhr` loads only when one of them is chosen.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace mhr::cli {
@@ -20,10 +21,14 @@ using Runner = std::function<int()>;
 void registerCompilerCommands(CLI::App& app, Runner& run); // check, explain, emit, fmt   (cmd_compile.cpp)
 void registerTrackerCommands(CLI::App& app, Runner& run);  // runs                         (cmd_runs.cpp)
 // backend (libmhr_backend.so)
-void registerRunCommand(CLI::App& app, Runner& run);       // run                          (cmd_run.cpp)
-void registerReportCommand(CLI::App& app, Runner& run);    // report                       (cmd_runs.cpp)
-void registerDataCommands(CLI::App& app, Runner& run);     // synth, preview, prepare      (cmd_data.cpp)
-void registerLaunchCommand(CLI::App& app, Runner& run);    // launch                       (cmd_launch.cpp)
+void registerRunCommand(CLI::App& app, Runner& run);    // run                          (cmd_run.cpp)
+void registerReportCommand(CLI::App& app, Runner& run); // report                       (cmd_runs.cpp)
+void registerDataCommands(CLI::App& app, Runner& run);  // synth, preview, prepare      (cmd_data.cpp)
+void registerLaunchCommand(CLI::App& app, Runner& run); // launch                       (cmd_launch.cpp)
+
+// The backend's own argv (set by mhr_backend_main; `mhr run --nproc` re-runs it in its child processes).
+const std::vector<std::string>& backendArgv();
+void setBackendArgv(int argc, char** argv);
 
 // The backend's commands, for the front's help text: name and one-line description.
 struct BackendCommand {

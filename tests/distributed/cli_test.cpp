@@ -1,0 +1,187 @@
+// `mhr run --nproc 2` end to end (the real binary, Gloo on loopback, CPU): one tracker run with the metrics
+// of the whole run; its checkpoint equals a lone process's over the combined batch (sync_bn, no
+// augmentation); a rank killed after the first checkpoint stops the other with a clear error, the run is
+// marked failed, and `--resume` finishes it on another world size; a resumed run holds each metric point
+// once.
+#include "support/files.h"
+#include "tracker/sqlite_db.h"
+#include "tracker/tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace mhr {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string output;
+};
+
+Result run(const std::string& command) {
+  Result r;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  int status = ::pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class TempDir {
+public:
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "mhr-dist-cli-XXXXXX").string();
+    if (!::mkdtemp(t.data())) std::abort();
+    path_ = t;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& n) const { return path_ + "/" + n; }
+
+private:
+  std::string path_;
+};
+
+// 48 synthetic mammograms; the train split's size divides by 8, so both the lone process (batch 8) and two
+// ranks (batch 4 each) see whole batches without DistributedSampler's padding.
+std::string spec(int64_t epochs, int64_t batch) {
+  return "experiment \"dist/e2e\"\nseed 3\n"
+         "dataset d = synthetic_mammo(count: 48, size: 64x52, seed: 3)\n"
+         "network net = tiny_cnn(classes: 2, in_channels: 1)\n"
+         "train net on d.train at 32x26 {\n  epochs: " +
+         std::to_string(epochs) + "\n  batch: " + std::to_string(batch) +
+         "\n  optimizer: sgd(lr: 0.05, momentum: 0.9)\n  sync_bn: true\n  workers: 0\n}\n"
+         "evaluate net on d.test at 32x26 { metrics: [auc, accuracy] }\n";
+}
+
+std::string mhr(const TempDir& dir, const std::string& args, const std::string& env = "") {
+  return std::string("cd ") + dir.file("") + " && MHR_DB= " + env + " " + MHR_BINARY + " " + args +
+         " --db runs.sqlite --device cpu --no-progress --no-report --threads 1";
+}
+
+struct RunRow {
+  std::string id, status, message;
+};
+
+std::vector<RunRow> runs(const std::string& db) {
+  tracker::Tracker t = tracker::Tracker::openExisting(db);
+  tracker::Stmt s = t.db().prepare("SELECT run_uuid, status, COALESCE(status_message, '') FROM runs");
+  std::vector<RunRow> out;
+  while (s.step()) out.push_back({s.getText(0), s.getText(1), s.getText(2)});
+  return out;
+}
+
+int64_t count(const std::string& db, const std::string& sql) {
+  tracker::Tracker t = tracker::Tracker::openExisting(db);
+  tracker::Stmt s = t.db().prepare(sql);
+  return s.step() ? s.getInt(0) : -1;
+}
+
+TEST(DistributedCli, TwoProcessesMakeOneRunEqualToOneProcessOverTheCombinedBatch) {
+  TempDir dir;
+  support::writeFileAtomic(dir.file("two.mhr"), spec(2, 4));
+  support::writeFileAtomic(dir.file("one.mhr"), spec(2, 8));
+  Result two = run(mhr(dir, "run two.mhr --nproc 2 --checkpoints ck2"));
+  ASSERT_EQ(two.code, 0) << two.output;
+  std::vector<RunRow> r = runs(dir.file("runs.sqlite"));
+  ASSERT_EQ(r.size(), 1u) << two.output;
+  EXPECT_EQ(r[0].status, "finished");
+  const std::string db = dir.file("runs.sqlite");
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM latest_metrics WHERE key = 'evaluate.net/auc'"), 1);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM tags WHERE key = 'mhr.world_size' AND value = '2'"), 1);
+  const int64_t steps2 = count(db, "SELECT COUNT(*) FROM metrics WHERE key = 'train.net/loss'");
+
+  Result one = run(mhr(dir, "run one.mhr --checkpoints ck1"));
+  ASSERT_EQ(one.code, 0) << one.output;
+  // Same number of optimizer steps: each step of two ranks covers what one step of the lone process does.
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM metrics WHERE key = 'train.net/loss'"), 2 * steps2);
+  // Same weights at every step: the logged step losses (two ranks: the mean over both halves) agree.
+  tracker::Tracker t = tracker::Tracker::openExisting(db);
+  tracker::Stmt s = t.db().prepare(
+      "SELECT a.value, b.value FROM metrics a JOIN metrics b ON a.step = b.step AND a.key = b.key "
+      "AND a.run_uuid < b.run_uuid WHERE a.key = 'train.net/loss'");
+  int64_t pairs = 0;
+  while (s.step()) {
+    ++pairs;
+    EXPECT_NEAR(s.getDouble(0), s.getDouble(1), 1e-4 * std::max(1.0, std::abs(s.getDouble(0))));
+  }
+  EXPECT_EQ(pairs, steps2);
+}
+
+TEST(DistributedCli, AKilledRankFailsTheRunWhichResumesOnAnotherWorldSize) {
+  TempDir dir;
+  support::writeFileAtomic(dir.file("spec.mhr"), spec(3, 4));
+  Result r = run(mhr(dir, "run spec.mhr --nproc 2 --dist-timeout 20",
+                     "MHR_TEST_KILL_RANK=1 MHR_TEST_KILL_AFTER=train.net:1"));
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("rank 1 (pid"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("killed by signal 9"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rank 0 of 2"), std::string::npos) << r.output; // rank 0's own message
+  std::vector<RunRow> rows = runs(dir.file("runs.sqlite"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].status == "failed" || rows[0].status == "interrupted") << rows[0].status;
+
+  Result resumed = run(mhr(dir, "run spec.mhr --resume " + rows[0].id.substr(0, 8)));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming after epoch 1 of 3"), std::string::npos) << resumed.output;
+  rows = runs(dir.file("runs.sqlite"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, "finished");
+  EXPECT_EQ(
+      count(dir.file("runs.sqlite"), "SELECT COUNT(*) FROM latest_metrics WHERE key = 'evaluate.net/auc'"),
+      1);
+}
+
+TEST(DistributedCli, AResumedRunKeepsEachMetricPointOnce) {
+  TempDir dir;
+  support::writeFileAtomic(dir.file("spec.mhr"), spec(2, 4));
+  // One process, killed mid-way through epoch 2 after its step-N point is durable: the steps after the
+  // epoch-1 checkpoint are logged again by the resumed process.
+  Result first = run(mhr(dir, "run spec.mhr"));
+  ASSERT_EQ(first.code, 0) << first.output;
+  const std::string db = dir.file("runs.sqlite");
+  const int64_t steps = count(db, "SELECT COUNT(*) FROM metrics WHERE key = 'train.net/loss'");
+  ASSERT_GE(steps, 4);
+  Result killed = run(mhr(dir, "run spec.mhr", "MHR_TEST_KILL_AFTER_STEP=" + std::to_string(steps / 2 + 1)));
+  EXPECT_NE(killed.code, 0) << killed.output;
+  std::vector<RunRow> rows = runs(db);
+  ASSERT_EQ(rows.size(), 2u);
+  std::string id;
+  for (const RunRow& row : rows)
+    if (row.status != "finished") id = row.id;
+  ASSERT_FALSE(id.empty());
+  Result resumed = run(mhr(dir, "run spec.mhr --resume " + id.substr(0, 8)));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM (SELECT key, step FROM metrics WHERE run_uuid = '" + id +
+                          "' GROUP BY key, step HAVING COUNT(*) > 1)"),
+            0);
+  EXPECT_EQ(
+      count(db, "SELECT COUNT(*) FROM metrics WHERE key = 'train.net/loss' AND run_uuid = '" + id + "'"),
+      steps);
+}
+
+TEST(DistributedCli, BadUsage) {
+  TempDir dir;
+  support::writeFileAtomic(dir.file("spec.mhr"), spec(1, 4));
+  Result r = run(mhr(dir, "run spec.mhr --nproc 2", "WORLD_SIZE=2 RANK=0"));
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("WORLD_SIZE is already set"), std::string::npos) << r.output;
+  r = run(mhr(dir, "run spec.mhr --nproc 0"));
+  EXPECT_EQ(r.code, 2) << r.output;
+}
+
+} // namespace
+} // namespace mhr
