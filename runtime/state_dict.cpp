@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 
 namespace mhr::runtime {
@@ -337,13 +338,32 @@ StateDict moduleStateDict(const torch::nn::Module& module) {
   return out;
 }
 
+// torchvision's DenseNet weights (densenet121-a639ec97.pth and its siblings) predate the current module
+// names: `denselayer1.norm.1.weight` is today's `denselayer1.norm1.weight`. torchvision renames them on load;
+// so do we, only for a name the network lacks whose renamed form it has.
+static std::string legacyDenseNetName(const std::string& name) {
+  for (const char* part : {".norm.", ".relu.", ".conv."}) {
+    size_t at = name.find(part);
+    if (at == std::string::npos || name.find("denselayer") == std::string::npos) continue;
+    size_t digit = at + std::strlen(part);
+    if (digit + 1 < name.size() && (name[digit] == '1' || name[digit] == '2') && name[digit + 1] == '.')
+      return name.substr(0, at + std::strlen(part) - 1) + name.substr(digit);
+  }
+  return "";
+}
+
 void loadStateDict(torch::nn::Module& module, const StateDict& state, const std::string& source,
                    const LoadOptions& options) {
   StateDict expected = moduleStateDict(module);
   std::vector<std::string> missing, unexpected, problems;
+  std::map<std::string, std::string> renamed; // file name -> network name (legacy names)
   for (const std::string& name : state.names()) {
     if (skipped(name, options.skip)) continue;
     const torch::Tensor* dst = expected.find(name);
+    if (!dst) {
+      std::string modern = legacyDenseNetName(name);
+      if (!modern.empty() && !state.find(modern) && (dst = expected.find(modern))) renamed[name] = modern;
+    }
     if (!dst) {
       unexpected.push_back(name);
       continue;
@@ -363,8 +383,10 @@ void loadStateDict(torch::nn::Module& module, const StateDict& state, const std:
     if (options.checkFinite && src.is_floating_point() && !torch::isfinite(src).all().item<bool>())
       problems.push_back("'" + name + "' contains NaN or Inf values");
   }
+  std::set<std::string> filled;
+  for (const auto& r : renamed) filled.insert(r.second);
   for (const std::string& name : expected.names()) {
-    if (skipped(name, options.skip) || state.find(name)) continue;
+    if (skipped(name, options.skip) || state.find(name) || filled.count(name)) continue;
     // Files from BatchNorm version 1 lack the step counter; PyTorch keeps the module's value too.
     if (support::endsWith(name, ".num_batches_tracked") || name == "num_batches_tracked") continue;
     missing.push_back(name);
@@ -383,7 +405,9 @@ void loadStateDict(torch::nn::Module& module, const StateDict& state, const std:
   torch::NoGradGuard noGrad;
   for (const std::string& name : state.names()) {
     if (skipped(name, options.skip)) continue;
-    if (const torch::Tensor* dst = expected.find(name)) dst->copy_(state.at(name));
+    auto r = renamed.find(name);
+    if (const torch::Tensor* dst = expected.find(r == renamed.end() ? name : r->second))
+      dst->copy_(state.at(name));
   }
 }
 

@@ -171,6 +171,52 @@ std::string loadError(torch::nn::Module& net, const StateDict& sd, LoadOptions o
   return "";
 }
 
+// torchvision's densenet*.pth files use the pre-0.3 names (`denselayer1.norm.1.weight`); they load into
+// today's names (`norm1`), and only where the network lacks the old name.
+struct DenseLayerImpl : torch::nn::Module {
+  DenseLayerImpl() {
+    norm1 = register_module("norm1", torch::nn::BatchNorm2d(3));
+    conv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 2, 1).bias(false)));
+    norm2 = register_module("norm2", torch::nn::BatchNorm2d(2));
+  }
+  torch::nn::BatchNorm2d norm1{nullptr}, norm2{nullptr};
+  torch::nn::Conv2d conv1{nullptr};
+};
+TORCH_MODULE(DenseLayer);
+struct LegacyNetImpl : torch::nn::Module {
+  LegacyNetImpl() { layer = register_module("denselayer1", DenseLayer()); }
+  DenseLayer layer{nullptr};
+};
+TORCH_MODULE(LegacyNet);
+
+TEST(StateDictLegacy, DenseNetNamesFromOldTorchvisionFilesLoad) {
+  LegacyNet source, target;
+  {
+    torch::NoGradGuard g;
+    for (auto& p : source->parameters()) p.uniform_(-1, 1);
+  }
+  StateDict modern = moduleStateDict(*source);
+  StateDict legacy;
+  for (const auto& n : modern.names()) {
+    std::string old = n;
+    for (const char* part : {"norm1", "norm2", "conv1"}) {
+      size_t at = old.find(part);
+      if (at != std::string::npos) old = old.substr(0, at + 4) + "." + old.substr(at + 4);
+    }
+    legacy.add(old, modern.at(n).clone());
+  }
+  ASSERT_TRUE(legacy.find("denselayer1.norm.1.weight") != nullptr);
+  ASSERT_TRUE(legacy.find("denselayer1.conv.1.weight") != nullptr);
+  loadStateDict(*target, legacy, "densenet-legacy.pth");
+  for (const auto& n : modern.names())
+    EXPECT_TRUE(torch::equal(moduleStateDict(*target).at(n), modern.at(n))) << n;
+
+  // A legacy name whose modern form the network lacks is still reported as not in the network.
+  legacy.add("denselayer1.norm.3.weight", torch::zeros({3}));
+  std::string e = loadError(*target, legacy);
+  EXPECT_NE(e.find("not in the network (1): 'denselayer1.norm.3.weight'"), std::string::npos) << e;
+}
+
 TEST(StateDictErrors, NameTheParameter) {
   Small net;
   StateDict good = moduleStateDict(*net);
