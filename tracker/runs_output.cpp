@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 namespace mhr::tracker {
 
@@ -368,6 +369,63 @@ std::vector<std::string> runsOfSweep(Db& db, const std::string& sweepId) {
   });
 }
 
+// Student's t quantile t(0.975, df) for a two-sided 95% interval; the normal 1.96 beyond 30.
+static double tQuantile975(int64_t df) {
+  static const double t[] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                             2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
+                             2.074, 2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  return df >= 1 && df <= 30 ? t[df] : 1.96;
+}
+
+// Members of a sweep that differ only in `seed` are one configuration: per evaluation metric, the mean over
+// them and its 95% confidence interval (Student's t over the runs). Empty unless every run is a sweep member.
+static std::string renderSeedSummary(const std::vector<RunDetails>& runs) {
+  std::map<std::string, std::vector<const RunDetails*>> groups;
+  std::set<std::string> keys;
+  for (const auto& r : runs) {
+    auto it = r.tags.find("sweep.label");
+    if (it == r.tags.end()) return "";
+    std::string label, word;
+    std::istringstream words(it->second);
+    while (words >> word)
+      if (word.rfind("seed=", 0) != 0) label += (label.empty() ? "" : " ") + word;
+    groups[label.empty() ? "(every member)" : label].push_back(&r);
+    for (const auto& m : r.latest)
+      if (m.key.rfind("evaluate.", 0) == 0 && m.key.find("_ci_") == std::string::npos) keys.insert(m.key);
+  }
+  if (keys.empty()) return "";
+  std::vector<std::string> header = {"configuration", "runs"};
+  for (const auto& k : keys) header.push_back(k);
+  TextTable table(header);
+  for (const auto& [label, members] : groups) {
+    std::vector<std::string> row = {label, std::to_string(members.size())};
+    for (const auto& k : keys) {
+      std::vector<double> v;
+      for (const RunDetails* r : members)
+        for (const auto& m : r->latest)
+          if (m.key == k && std::isfinite(m.value)) v.push_back(m.value);
+      if (v.empty()) {
+        row.push_back("-");
+        continue;
+      }
+      double mean = 0;
+      for (double x : v) mean += x;
+      mean /= static_cast<double>(v.size());
+      if (v.size() < 2) {
+        row.push_back(fmt::format("{:.4f} (n=1)", mean));
+        continue;
+      }
+      double ss = 0;
+      for (double x : v) ss += (x - mean) * (x - mean);
+      const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+      const double half = tQuantile975(static_cast<int64_t>(v.size()) - 1) * sd / std::sqrt(double(v.size()));
+      row.push_back(fmt::format("{:.4f} ± {:.4f}", mean, half));
+    }
+    table.addRow(row);
+  }
+  return "\nOver seeds: mean ± 95% CI (Student's t over the runs of each configuration)\n" + table.render();
+}
+
 std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const CompareOptions& options) {
   if (runIds.size() < 2) throw UserError("compare needs at least two runs");
   std::vector<RunDetails> runs;
@@ -542,6 +600,7 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
     agreement += "  semantic hash " + hash.substr(0, 12) + "\n" + group;
   }
   if (!agreement.empty()) out += "\nRuns of the same semantic hash\n" + agreement;
+  out += renderSeedSummary(runs);
   return out;
 }
 

@@ -173,6 +173,25 @@ TEST(DistributedCli, AResumedRunKeepsEachMetricPointOnce) {
       steps);
 }
 
+TEST(DistributedCli, SweepOverSeedsIsSummarisedAsMeanAndConfidenceInterval) {
+  TempDir dir;
+  support::writeFileAtomic(dir.file("sweep.mhr"), spec(1, 8) +
+                                                      "sweep {\n  train.net.optimizer.lr: [0.05, 0.01]\n"
+                                                      "  seed: [1, 2]\n}\n");
+  Result r = run(mhr(dir, "run sweep.mhr --nproc 2 --sweep-id sweep-test"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(count(dir.file("runs.sqlite"),
+                  "SELECT COUNT(*) FROM tags WHERE key = 'sweep' AND value = 'sweep-test'"),
+            4);
+  Result c = run(std::string("cd ") + dir.file("") + " && " + MHR_BINARY +
+                 " runs compare --sweep sweep-test --db runs.sqlite");
+  ASSERT_EQ(c.code, 0) << c.output;
+  EXPECT_NE(c.output.find("Over seeds: mean ± 95% CI"), std::string::npos) << c.output;
+  // Two configurations (the learning rates), two seeds each.
+  EXPECT_NE(c.output.find("train.net.optimizer.lr=0.05"), std::string::npos) << c.output;
+  EXPECT_NE(c.output.find(" ± "), std::string::npos) << c.output;
+}
+
 TEST(DistributedCli, BadUsage) {
   TempDir dir;
   support::writeFileAtomic(dir.file("spec.mhr"), spec(1, 4));
