@@ -394,16 +394,23 @@ private:
   }
 
   std::string summary() {
-    // Headline numbers: the latest value of evaluation metrics without a class part, else of every
-    // single-class metric; at most 8.
+    // With evaluation stages: one row per stage (in the order they ran), the headline metrics as columns, AUC
+    // with its confidence interval, so the comparison a run exists for (e.g. low resolution vs morphed vs
+    // scratch) is the first thing on the page. Without: the latest value of up to 8 single-class metrics.
+    std::map<std::string, std::map<std::string, const MetricPoint*>> byStage;
+    std::map<std::string, int64_t> firstStep;
+    for (const auto& m : run_.latest) {
+      KeyParts k = splitKey(m.key);
+      if (!k.cls.empty() || k.stage.rfind("evaluate", 0) != 0) continue;
+      byStage[k.stage][k.metric] = &m;
+      auto it = firstStep.find(k.stage);
+      if (it == firstStep.end() || m.step < it->second) firstStep[k.stage] = m.step;
+    }
+    if (!byStage.empty()) return summaryTable(byStage, firstStep);
     std::vector<const MetricPoint*> picked;
-    for (int pass = 0; pass < 2 && picked.empty(); ++pass) {
-      for (const auto& m : run_.latest) {
-        KeyParts k = splitKey(m.key);
-        if (!k.cls.empty()) continue;
-        if (pass == 0 && k.stage.rfind("evaluate", 0) != 0) continue;
-        if (picked.size() < 8) picked.push_back(&m);
-      }
+    for (const auto& m : run_.latest) {
+      if (!splitKey(m.key).cls.empty()) continue;
+      if (picked.size() < 8) picked.push_back(&m);
     }
     if (picked.empty()) return "";
     std::string out =
@@ -415,6 +422,49 @@ private:
              html(k.stage.empty() ? "run" : k.stage) + " · step " + std::to_string(m->step) + "</div></div>";
     }
     return out + "</div>";
+  }
+
+  std::string summaryTable(const std::map<std::string, std::map<std::string, const MetricPoint*>>& byStage,
+                           const std::map<std::string, int64_t>& firstStep) {
+    std::vector<std::string> stages;
+    for (const auto& s : byStage) stages.push_back(s.first);
+    std::stable_sort(stages.begin(), stages.end(), [&](const std::string& a, const std::string& b) {
+      return firstStep.at(a) < firstStep.at(b);
+    });
+    // Columns: the usual headline metrics first, then any other, alphabetically; the CI bounds go with auc.
+    const std::vector<std::string> preferred = {
+        "auc",       "accuracy", "sensitivity", "specificity", "sensitivity_eer", "specificity_eer",
+        "threshold", "loss"};
+    std::set<std::string> present;
+    for (const auto& s : byStage)
+      for (const auto& m : s.second)
+        if (m.first != "auc_ci_low" && m.first != "auc_ci_high") present.insert(m.first);
+    std::vector<std::string> columns;
+    for (const auto& c : preferred)
+      if (present.erase(c)) columns.push_back(c);
+    columns.insert(columns.end(), present.begin(), present.end());
+    std::string out =
+        "<h2>Summary</h2><p class=\"note\">Every evaluation of the run, in the order it ran; AUC "
+        "with its bootstrap 95% confidence interval.</p><div class=\"table-wrap\"><table "
+        "class=\"summary\"><thead><tr><th>stage</th>";
+    for (const auto& c : columns) out += "<th class=\"num\">" + html(c) + "</th>";
+    out += "</tr></thead><tbody>";
+    for (const auto& stage : stages) {
+      const auto& metrics = byStage.at(stage);
+      out += "<tr><td>" + html(stage) + "</td>";
+      for (const auto& c : columns) {
+        auto it = metrics.find(c);
+        std::string cell = it == metrics.end() ? "–" : metricText(it->second->value);
+        if (c == "auc" && it != metrics.end()) {
+          auto lo = metrics.find("auc_ci_low"), hi = metrics.find("auc_ci_high");
+          if (lo != metrics.end() && hi != metrics.end())
+            cell += " [" + metricText(lo->second->value) + ", " + metricText(hi->second->value) + "]";
+        }
+        out += "<td class=\"num\">" + html(cell) + "</td>";
+      }
+      out += "</tr>";
+    }
+    return out + "</tbody></table></div>";
   }
 
   std::string spec() {

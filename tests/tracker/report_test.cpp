@@ -330,6 +330,39 @@ TEST_F(ReportTest, HostileTextIsEscaped) {
   EXPECT_NE(page.find("&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;"), std::string::npos);
 }
 
+TEST_F(ReportTest, SummaryComparesEveryEvaluationInRunOrder) {
+  RunStart start;
+  start.experiment = "three-way";
+  auto writer = tracker_->startRun(start);
+  // Logged out of name order: scratch (step 30) ran after hr (step 20), base first (step 10).
+  writer->logMetric("evaluate.scratch/auc", 0.61, 30, 0);
+  writer->logMetric("evaluate.base/auc", 0.55, 10, 0);
+  writer->logMetric("evaluate.base/auc_ci_low", 0.45, 10, 0);
+  writer->logMetric("evaluate.base/auc_ci_high", 0.65, 10, 0);
+  writer->logMetric("evaluate.base/accuracy", 0.5, 10, 0);
+  writer->logMetric("evaluate.hr/auc", 0.8125, 20, 0);
+  writer->logMetric("evaluate.hr/auc/Mass", 0.7, 20, 0); // per-class: not a summary column
+  writer->logMetric("train.hr/loss", 0.3, 19, 0);        // not an evaluation
+  writer->finish(RunStatus::Finished);
+  std::string page = renderReport(tracker_->db(), writer->runId());
+  size_t at = page.find("<section id=\"summary\">");
+  ASSERT_NE(at, std::string::npos);
+  std::string summary = page.substr(at, page.find("</section>", at) - at);
+  size_t base = summary.find("<td>evaluate.base</td>"), hr = summary.find("<td>evaluate.hr</td>"),
+         scratch = summary.find("<td>evaluate.scratch</td>");
+  ASSERT_NE(base, std::string::npos) << summary;
+  ASSERT_NE(hr, std::string::npos);
+  ASSERT_NE(scratch, std::string::npos);
+  EXPECT_LT(base, hr);
+  EXPECT_LT(hr, scratch);
+  EXPECT_NE(summary.find("0.55 [0.45, 0.65]"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("<th class=\"num\">auc</th><th class=\"num\">accuracy</th></tr>"), std::string::npos)
+      << summary;
+  EXPECT_EQ(summary.find("auc_ci_low"), std::string::npos);
+  EXPECT_EQ(summary.find("Mass"), std::string::npos);
+  EXPECT_EQ(summary.find("loss"), std::string::npos);
+}
+
 TEST_F(ReportTest, BadRecordsAreReportedNotFatal) {
   RunStart start;
   start.experiment = "broken";
