@@ -17,8 +17,26 @@ cd "$work" # prepared-image caches (.mhr-cache) land here, not in the checkout
 common=(--db "$work/runs.sqlite" --report "$work/report.html" --device cpu --set network.imagenet.weights=
         --set train.low.epochs=1 --set train.hr.epochs=1 --set train.low.batch=4 --set train.hr.batch=4
         --set train.low.precision=fp32 --set train.hr.precision=fp32)
-case "$(basename "$(dirname "$spec")")" in
-cbis-ddsm)
+case "$(basename "$(dirname "$spec")")/$(basename "$spec")" in
+experiments/quickstart.mhr)
+  # What `make demo` runs (scripts/demo.sh), at a size CI affords: same statements, stages and morphs.
+  "$mhr" synth mammo --out "$work/data" --count 40 --size 128x104 --lesion calcification --seed 3 > /dev/null
+  common=(--db "$work/runs.sqlite" --report "$work/report.html" --device cpu)
+  overrides=(--set dataset.mammo.root="$work/data" --set train.base.1.at=16x13 --set train.base.2.at=16x13
+             --set evaluate.base.at=16x13 --set train.hr.at=128x104 --set evaluate.hr.at=128x104
+             --set train.scratch.at=128x104 --set evaluate.scratch.at=128x104 --set train.base.1.epochs=1
+             --set train.base.2.epochs=1 --set train.hr.epochs=1 --set train.scratch.epochs=1
+             --set evaluate.hr.cam=2)
+  "$mhr" check "$spec" "${overrides[@]}"
+  "$mhr" run "$spec" "${common[@]}" "${overrides[@]}" | tee "$work/run.out"
+  for stage in evaluate.base evaluate.hr evaluate.scratch; do
+    grep -q "$stage" "$work/run.out" || { echo "the results table lacks $stage" >&2; exit 1; }
+  done
+  test -s "$work/report.html" || { echo "no report written" >&2; exit 1; }
+  echo "$spec: ran on a small synthetic set"
+  exit 0
+  ;;
+cbis-ddsm/*)
   "$mhr" synth mammo --out "$work/data" --count 48 --size 256x208 --seed 3 > /dev/null
   # The spec's high/low ratio is 4 (1024x832 over 256x208) or 8 (2048x1664 over 256x208).
   if grep -q "2048x1664" "$spec"; then hr=256x208; else hr=128x104; fi
@@ -26,7 +44,7 @@ cbis-ddsm)
              --set train.low.at=32x26 --set evaluate.low.at=32x26 --set train.hr.at=$hr --set evaluate.hr.at=$hr
              --set evaluate.hr.cam=2)
   ;;
-chestxray14)
+chestxray14/*)
   "$mhr" synth cxr --out "$work/data" --count 60 --size 128x128 --seed 3 > /dev/null
   overrides=(--set dataset.cxr.root="$work/data" --set network.imagenet.width=0.125
              --set train.low.at=32x32 --set evaluate.low.at=32x32 --set train.hr.at=128x128
