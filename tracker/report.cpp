@@ -494,6 +494,11 @@ private:
     }
     std::string out = "<h2>Spec and proofs</h2><p class=\"note\">The spec as it ran";
     if (!run_.info.specPath.empty()) out += " (<code>" + html(run_.info.specPath) + "</code>)";
+    // The file as written; --set overrides change it at compile time, so a reader must see them here.
+    auto overrides = run_.tags.find("mhr.overrides");
+    if (overrides != run_.tags.end() && !overrides->second.empty())
+      out += ", with the overrides <code>" + html(overrides->second) +
+             "</code> applied on top of the text below";
     out += ". Each morph statement carries the compiler's verdict and the max abs error of the runtime's "
            "numeric "
            "re-check (float64, CPU); hover a badge for the reason.</p>";

@@ -363,6 +363,18 @@ TEST_F(ReportTest, SummaryComparesEveryEvaluationInRunOrder) {
   EXPECT_EQ(summary.find("loss"), std::string::npos);
 }
 
+TEST_F(ReportTest, SpecSectionNamesTheOverridesTheRunUsed) {
+  RunStart start;
+  start.experiment = "overridden";
+  start.specText = "experiment \"overridden\"\n";
+  start.tags = {{"mhr.overrides", "train.hr.epochs=1 dataset.cbis.root=/tmp/<x>"}};
+  auto writer = tracker_->startRun(start);
+  writer->finish(RunStatus::Finished);
+  std::string page = renderReport(tracker_->db(), writer->runId());
+  EXPECT_NE(page.find("with the overrides <code>train.hr.epochs=1 dataset.cbis.root=/tmp/&lt;x&gt;</code>"),
+            std::string::npos);
+}
+
 TEST_F(ReportTest, BadRecordsAreReportedNotFatal) {
   RunStart start;
   start.experiment = "broken";
