@@ -60,6 +60,7 @@ struct RunArgs {
   bool noReport = false;
   bool noProgress = false;
   int64_t threads = 0;
+  std::string cacheDir; // prepared-image caches ("" = each data set's `cache:` option, else ./.mhr-cache)
   int64_t sweepIndex = -1;
   std::string sweepId;
   int64_t nproc = 1;
@@ -187,6 +188,7 @@ int runUnrecorded(const RunArgs& a, const plan::ExperimentPlan& plan) {
   options.checkpointDir = a.checkpoints;
   options.progress = !a.noProgress;
   options.threads = a.threads;
+  options.cacheDir = a.cacheDir;
   runtime::ExecuteResult result = runtime::execute(plan, options, sink);
   tracker::TextTable table({"stage", "network", "split", "AUC [95% CI]", "accuracy"});
   for (const auto& st : result.stages) {
@@ -266,6 +268,7 @@ int runFollower(const RunArgs& a, const plan::ExperimentPlan& plan, const std::s
   options.resume = !a.resume.empty();
   options.progress = false;
   options.threads = a.threads;
+  options.cacheDir = a.cacheDir;
   options.log = &gNullStream;
   options.distributed = gDist.group;
   installTestKillHook(options, d.rank());
@@ -367,6 +370,7 @@ int runOne(const RunArgs& a, const compiler::CompileResult& compiled,
   options.resume = resuming;
   options.progress = !a.noProgress;
   options.threads = a.threads;
+  options.cacheDir = a.cacheDir;
   options.distributed = gDist.group;
   if (gDist.group) installTestKillHook(options, gDist.group->rank());
   std::optional<KillAfterStepSink> killer;
@@ -659,6 +663,9 @@ void registerRunCommand(CLI::App& app, Runner& run) {
                   "HTML report path (default mhr-reports/RUN.html next to the database)");
   cmd->add_flag("--no-report", a->noReport, "do not write the HTML report");
   cmd->add_flag("--no-progress", a->noProgress, "no progress output");
+  cmd->add_option(
+      "--cache-dir", a->cacheDir,
+      "folder for prepared-image caches (default: each data set's cache option, else ./.mhr-cache)");
   cmd->add_option("--threads", a->threads, "CPU threads for LibTorch (default: LibTorch's choice)")
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--sweep-index", a->sweepIndex,
