@@ -6,7 +6,8 @@ namespace mhr::cli {
 
 const std::vector<BackendCommand>& backendCommands() {
   static const std::vector<BackendCommand> c = {
-      {"run", "execute a spec: build, morph (re-checked numerically), train and evaluate; log to the tracker"},
+      {"run",
+       "execute a spec: build, morph (re-checked numerically), train and evaluate; log to the tracker"},
       {"report", "one self-contained HTML report of a run: spec with verdicts, curves, ROC, CAM overlays"},
       {"synth", "write a synthetic data set in the real on-disk formats (DICOM + CBIS-DDSM CSVs, PNG + CSV)"},
       {"preview", "contact sheet of preprocessed, augmented samples with their labels"},

@@ -1,11 +1,12 @@
-// cli/cmd_compile.cpp — `mhr check`, `mhr explain`, `mhr emit ast|ir|plan`, `mhr fmt`: the compiler's commands.
-// All of them read a .mhr file, print diagnostics to stderr (text or JSON) and exit 1 when there are errors.
+// cli/cmd_compile.cpp — `mhr check`, `mhr explain`, `mhr emit ast|ir|plan`, `mhr fmt`: the compiler's
+// commands. All of them read a .mhr file, print diagnostics to stderr (text or JSON) and exit 1 when there
+// are errors.
 #include "cli/commands.h"
 #include "compiler/ast/formatter.h"
 #include "compiler/ast/printer.h"
-#include "compiler/parse/parser.h"
 #include "compiler/cost/cost_report.h"
 #include "compiler/ir/printer.h"
+#include "compiler/parse/parser.h"
 #include "compiler/pipeline.h"
 #include "compiler/plan/plan_printer.h"
 #include "compiler/verify/verdict_table.h"
@@ -13,8 +14,8 @@
 #include "support/files.h"
 
 #include <iostream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace mhr::cli {
 
@@ -43,8 +44,8 @@ int reportDiagnostics(const compiler::CompileResult& r, const std::string& forma
 void printVerdictTables(const compiler::CompileResult& r) {
   for (const auto& n : r.networks)
     if (n.morph)
-      std::cout << verify::verdictTable(n.stmt->name.text, n.stmt->parent.text, n.morph->steps, n.morph->verdict,
-                                        n.morph->mode);
+      std::cout << verify::verdictTable(n.stmt->name.text, n.stmt->parent.text, n.morph->steps,
+                                        n.morph->verdict, n.morph->mode);
 }
 
 compiler::CompileResult compile(const CompileArgs& a, compiler::Stage stopAfter) {
@@ -107,8 +108,8 @@ int runExplain(const CompileArgs& a, bool json) {
     jn["name"] = np.name;
     if (!json) {
       std::cout << "network " << np.name << " = "
-                << (np.origin == plan::NetworkPlan::Origin::Stdlib ? np.builder : "morph " + np.parent) << " ("
-                << np.graph.size() << " nodes)\n";
+                << (np.origin == plan::NetworkPlan::Origin::Stdlib ? np.builder : "morph " + np.parent)
+                << " (" << np.graph.size() << " nodes)\n";
     }
     jn["stages"] = nlohmann::json::array();
     for (const auto& st : r.plan->stages) {
@@ -127,7 +128,8 @@ int runExplain(const CompileArgs& a, bool json) {
         setup.batch = st.eval.batch;
       }
       std::string error;
-      auto report = cost::costReport(np.name, np.graph, st.resolution.h, st.resolution.w, setup, policy, budget, &error);
+      auto report = cost::costReport(np.name, np.graph, st.resolution.h, st.resolution.w, setup, policy,
+                                     budget, &error);
       if (!report) {
         if (!json) std::cout << "  " << st.key << ": " << error << "\n";
         continue;
@@ -142,14 +144,17 @@ int runExplain(const CompileArgs& a, bool json) {
         bool train = st.kind == plan::Stage::Kind::Train;
         for (std::string line; std::getline(lines, line);) {
           // An evaluation runs forward only: its training-step memory would mislead.
-          if (!train && line.find("parameters") == std::string::npos && line.find("MACs") == std::string::npos) continue;
+          if (!train && line.find("parameters") == std::string::npos &&
+              line.find("MACs") == std::string::npos)
+            continue;
           std::cout << "    " << line << "\n";
         }
       }
     }
     if (np.origin == plan::NetworkPlan::Origin::Morph) {
       if (json)
-        jn["verdicts"] = nlohmann::json::parse(verify::verdictTableJson(np.name, np.parent, np.steps, np.verdict, np.mode));
+        jn["verdicts"] = nlohmann::json::parse(
+            verify::verdictTableJson(np.name, np.parent, np.steps, np.verdict, np.mode));
       else
         std::cout << verify::verdictTable(np.name, np.parent, np.steps, np.verdict, np.mode);
     }
@@ -195,17 +200,22 @@ void registerCompilerCommands(CLI::App& app, Runner& run) {
   static std::string emitWhat;
   static bool explainJson = false;
 
-  auto* check = app.add_subcommand("check", "parse, check and prove function preservation; print diagnostics and the verdict table");
+  auto* check = app.add_subcommand(
+      "check", "parse, check and prove function preservation; print diagnostics and the verdict table");
   addCommon(check, checkArgs);
   check->add_option("--format", checkArgs.format, "text or json")->check(CLI::IsMember({"text", "json"}));
   check->callback([&run]() { run = [] { return runCheck(checkArgs); }; });
 
-  auto* emit = app.add_subcommand("emit", "print a compiler stage: ast, ir or plan (stable text, for tests and debugging)");
-  emit->add_option("stage", emitWhat, "ast | ir | plan")->required()->check(CLI::IsMember({"ast", "ir", "plan"}));
+  auto* emit = app.add_subcommand(
+      "emit", "print a compiler stage: ast, ir or plan (stable text, for tests and debugging)");
+  emit->add_option("stage", emitWhat, "ast | ir | plan")
+      ->required()
+      ->check(CLI::IsMember({"ast", "ir", "plan"}));
   addCommon(emit, emitArgs);
   emit->callback([&run]() { run = [] { return runEmit(emitWhat, emitArgs); }; });
 
-  auto* explain = app.add_subcommand("explain", "the lowered plan: layers, parameters, MACs, memory per resolution; verdict per morph");
+  auto* explain = app.add_subcommand(
+      "explain", "the lowered plan: layers, parameters, MACs, memory per resolution; verdict per morph");
   addCommon(explain, explainArgs);
   explain->add_flag("--json", explainJson, "machine-readable output");
   explain->callback([&run]() { run = [] { return runExplain(explainArgs, explainJson); }; });

@@ -26,8 +26,9 @@ int forwardToBackend(int argc, char** argv) {
   std::string path = backendPath();
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
-    std::cerr << "mhr: error: this command needs the runtime library " << path << ", which could not be loaded:\n  "
-              << ::dlerror() << "\nBuild it with `make build` (it is built next to the mhr binary).\n";
+    std::cerr << "mhr: error: this command needs the runtime library " << path
+              << ", which could not be loaded:\n  " << ::dlerror()
+              << "\nBuild it with `make build` (it is built next to the mhr binary).\n";
     return 1;
   }
   using Entry = int (*)(int, char**);
@@ -42,10 +43,12 @@ int forwardToBackend(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"mhr: experiments on high-resolution medical images by function-preserving network morphisms.\n"
-               "Write a .mhr file, check it (the compiler proves each morph preserves the parent's function),\n"
-               "run it, compare runs in the tracker."};
-  app.set_version_flag("--version", std::string("mhr ") + mhr::cli::kVersion + " (" + mhr::cli::kGitCommit + ")");
+  CLI::App app{
+      "mhr: experiments on high-resolution medical images by function-preserving network morphisms.\n"
+      "Write a .mhr file, check it (the compiler proves each morph preserves the parent's function),\n"
+      "run it, compare runs in the tracker."};
+  app.set_version_flag("--version",
+                       std::string("mhr ") + mhr::cli::kVersion + " (" + mhr::cli::kGitCommit + ")");
   app.require_subcommand(1);
 
   mhr::cli::Runner run;

@@ -3,12 +3,12 @@
 #include "compiler/pipeline.h"
 
 #include "compiler/ast/printer.h"
+#include "compiler/ir/shapes.h"
 #include "compiler/lower/lower_config.h"
 #include "compiler/sema/overrides.h"
-#include "compiler/ir/shapes.h"
 #include "support/assert.h"
-#include "support/strings.h"
 #include "support/sha256.h"
+#include "support/strings.h"
 
 #include <chrono>
 #include <cstdio>
@@ -43,8 +43,8 @@ std::string specHash(const sema::Program& program, const diag::SourceManager& so
   return h.hexDigest();
 }
 
-plan::ExperimentPlan lowerPlan(const std::string& path, const sema::Program& program, const sema::Symbols& symbols,
-                               const diag::SourceManager& sources) {
+plan::ExperimentPlan lowerPlan(const std::string& path, const sema::Program& program,
+                               const sema::Symbols& symbols, const diag::SourceManager& sources) {
   plan::ExperimentPlan p;
   p.name = symbols.experiment ? symbols.experiment->name.text : "";
   p.seed = symbols.seedValue();
@@ -102,7 +102,8 @@ void checkLayerPaths(const ast::StageStmt& st, const ir::Graph& graph, diag::Dia
     bool found = false;
     for (const auto& n : names) found |= n == prefix || n.rfind(prefix + ".", 0) == 0;
     if (found) continue;
-    auto b = diags.error("E0301", p->range, "network '" + st.network.text + "' has no layer '" + prefix + "'");
+    auto b =
+        diags.error("E0301", p->range, "network '" + st.network.text + "' has no layer '" + prefix + "'");
     std::string guess = support::closestMatch(prefix, names);
     if (!guess.empty()) b.note("did you mean '" + guess + "'?");
   }
@@ -124,12 +125,14 @@ std::vector<NetworkIr> buildNetworks(const sema::Program& program, const sema::S
     net.afterStages = stagesSoFar;
     auto uses = usesOf(n.name.text, symbols);
     if (!n.isMorph) {
-      net.options = catalog.parseOptions(n.constructor.callee.text, n.constructor.args, diags, n.constructor.callee.range);
+      net.options = catalog.parseOptions(n.constructor.callee.text, n.constructor.args, diags,
+                                         n.constructor.callee.range);
       if (!net.options) continue;
       net.graph = catalog.build(n.constructor.callee.text, *net.options);
       for (const auto& u : uses)
         ir::checkShapes(net.graph, u.height, u.width, diags, u.range,
-                        "network '" + n.name.text + "' at " + std::to_string(u.height) + "x" + std::to_string(u.width));
+                        "network '" + n.name.text + "' at " + std::to_string(u.height) + "x" +
+                            std::to_string(u.width));
     } else {
       const NetworkIr* parent = nullptr;
       for (const auto& o : out)

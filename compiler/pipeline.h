@@ -1,14 +1,15 @@
 // compiler/pipeline.h — the compiler as one call: read a .mhr file (and its includes), apply --set overrides,
-// parse, check, build the IR, prove preservation, lower to a Plan. The stages themselves are listed, in order,
-// in pipeline.cpp. Diagnostics are collected in the result; later stages run only when earlier ones succeeded.
+// parse, check, build the IR, prove preservation, lower to a Plan. The stages themselves are listed, in
+// order, in pipeline.cpp. Diagnostics are collected in the result; later stages run only when earlier ones
+// succeeded.
 #pragma once
 
 #include "compiler/diag/diagnostics.h"
 #include "compiler/ir/catalog.h"
-#include "compiler/verify/morph.h"
 #include "compiler/plan/plan.h"
 #include "compiler/sema/checker.h"
 #include "compiler/sema/program.h"
+#include "compiler/verify/morph.h"
 
 #include <memory>
 #include <optional>
@@ -21,7 +22,7 @@ enum class Stage { Parse, Check, Verify, Lower };
 
 struct CompileOptions {
   const ir::NetworkCatalog* catalog = nullptr; // the standard library: mhr::stdlib::catalog() (required)
-  std::vector<std::string> overrides; // "KEY=VALUE" from --set, applied in order
+  std::vector<std::string> overrides;          // "KEY=VALUE" from --set, applied in order
   Stage stopAfter = Stage::Lower;
 };
 
@@ -29,9 +30,9 @@ struct CompileOptions {
 struct NetworkIr {
   const ast::NetworkStmt* stmt = nullptr;
   ir::Graph graph;
-  std::optional<ir::NetworkOptions> options;  // stdlib networks
-  std::optional<verify::MorphResult> morph;   // morph children
-  size_t afterStages = 0;                     // stages that run before the network statement
+  std::optional<ir::NetworkOptions> options; // stdlib networks
+  std::optional<verify::MorphResult> morph;  // morph children
+  size_t afterStages = 0;                    // stages that run before the network statement
 };
 
 struct CompileResult {

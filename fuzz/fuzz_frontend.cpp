@@ -1,7 +1,8 @@
 // fuzz/fuzz_frontend.cpp — libFuzzer target over the whole front end: any bytes as a .mhr file go through
 // parse, overrides-free check, the IR stage (stdlib builders, morph rewrites and proofs) and lowering. Every
-// input must end in diagnostics or a plan — never a crash, hang, assert or sanitizer report. Inputs that parse
-// are also formatted twice: `fmt` must be idempotent and its output must parse to the same canonical AST.
+// input must end in diagnostics or a plan — never a crash, hang, assert or sanitizer report. Inputs that
+// parse are also formatted twice: `fmt` must be idempotent and its output must parse to the same canonical
+// AST.
 #include "compiler/ast/formatter.h"
 #include "compiler/ast/printer.h"
 #include "compiler/parse/parser.h"

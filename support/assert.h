@@ -1,5 +1,6 @@
 // support/assert.h — broken invariants (our bugs, never user mistakes) stop the process with file, line and
-// the condition. User mistakes are diagnostics (compiler) or mhr::UserError (runtime boundary), never asserts.
+// the condition. User mistakes are diagnostics (compiler) or mhr::UserError (runtime boundary), never
+// asserts.
 #pragma once
 
 namespace mhr::support {

@@ -4,7 +4,9 @@
 
 namespace mhr::ast {
 
-std::string Path::str() const { return support::join(segments, "."); }
+std::string Path::str() const {
+  return support::join(segments, ".");
+}
 
 SourceRange Path::segmentRange(size_t i) const {
   if (!range.valid() || i >= segments.size()) return range;
@@ -33,43 +35,68 @@ const Attribute* Block::find(const std::string& key) const {
 
 const char* kindName(Stmt::Kind k) {
   switch (k) {
-  case Stmt::Kind::Experiment: return "experiment";
-  case Stmt::Kind::Seed: return "seed";
-  case Stmt::Kind::Preservation: return "preservation";
-  case Stmt::Kind::Include: return "include";
-  case Stmt::Kind::Dataset: return "dataset";
-  case Stmt::Kind::Network: return "network";
-  case Stmt::Kind::Train: return "train";
-  case Stmt::Kind::Evaluate: return "evaluate";
-  case Stmt::Kind::Sweep: return "sweep";
+  case Stmt::Kind::Experiment:
+    return "experiment";
+  case Stmt::Kind::Seed:
+    return "seed";
+  case Stmt::Kind::Preservation:
+    return "preservation";
+  case Stmt::Kind::Include:
+    return "include";
+  case Stmt::Kind::Dataset:
+    return "dataset";
+  case Stmt::Kind::Network:
+    return "network";
+  case Stmt::Kind::Train:
+    return "train";
+  case Stmt::Kind::Evaluate:
+    return "evaluate";
+  case Stmt::Kind::Sweep:
+    return "sweep";
   }
   return "?";
 }
 
 const char* kindName(MorphStmt::Kind k) {
   switch (k) {
-  case MorphStmt::Kind::Upscale: return "upscale";
-  case MorphStmt::Kind::Deepen: return "deepen";
-  case MorphStmt::Kind::Widen: return "widen";
-  case MorphStmt::Kind::GrowKernel: return "grow kernel";
-  case MorphStmt::Kind::Activation: return "activation";
-  case MorphStmt::Kind::ReplaceHead: return "replace head";
+  case MorphStmt::Kind::Upscale:
+    return "upscale";
+  case MorphStmt::Kind::Deepen:
+    return "deepen";
+  case MorphStmt::Kind::Widen:
+    return "widen";
+  case MorphStmt::Kind::GrowKernel:
+    return "grow kernel";
+  case MorphStmt::Kind::Activation:
+    return "activation";
+  case MorphStmt::Kind::ReplaceHead:
+    return "replace head";
   }
   return "?";
 }
 
 const char* kindName(Value::Kind k) {
   switch (k) {
-  case Value::Kind::Int: return "integer";
-  case Value::Kind::Float: return "number";
-  case Value::Kind::Quantity: return "quantity";
-  case Value::Kind::String: return "string";
-  case Value::Kind::Bool: return "boolean";
-  case Value::Kind::Size: return "size";
-  case Value::Kind::List: return "list";
-  case Value::Kind::Call: return "call";
-  case Value::Kind::Path: return "name";
-  case Value::Kind::Sequence: return "layer sequence";
+  case Value::Kind::Int:
+    return "integer";
+  case Value::Kind::Float:
+    return "number";
+  case Value::Kind::Quantity:
+    return "quantity";
+  case Value::Kind::String:
+    return "string";
+  case Value::Kind::Bool:
+    return "boolean";
+  case Value::Kind::Size:
+    return "size";
+  case Value::Kind::List:
+    return "list";
+  case Value::Kind::Call:
+    return "call";
+  case Value::Kind::Path:
+    return "name";
+  case Value::Kind::Sequence:
+    return "layer sequence";
   }
   return "?";
 }

@@ -1,6 +1,6 @@
-// compiler/ast/ast.h — the abstract syntax tree of one .mhr file. Built by compiler/parse from the parse tree,
-// read by sema, the formatter, the printers and lowering. Every node carries the SourceRange it came from;
-// nodes are plain structs owned by their parent (statements by unique_ptr, values by value).
+// compiler/ast/ast.h — the abstract syntax tree of one .mhr file. Built by compiler/parse from the parse
+// tree, read by sema, the formatter, the printers and lowering. Every node carries the SourceRange it came
+// from; nodes are plain structs owned by their parent (statements by unique_ptr, values by value).
 #pragma once
 
 #include "compiler/diag/source.h"
@@ -35,17 +35,17 @@ struct Value {
   enum class Kind { Int, Float, Quantity, String, Bool, Size, List, Call, Path, Sequence };
   Kind kind = Kind::Int;
   SourceRange range;
-  int64_t intValue = 0;      // Int; Size uses h/w
-  double floatValue = 0;     // Float, Quantity
-  bool boolValue = false;    // Bool
-  int64_t h = 0, w = 0;      // Size
-  std::string text;          // String (unescaped contents), Quantity unit
-  std::string spelling;      // numbers as written (`1e-4` stays `1e-4` in fmt); includes a leading '-'
-  bool overflow = false;     // Int/Size literal did not fit in 64 bits (sema reports it)
-  std::vector<Value> items;  // List elements, Sequence terms (`conv(3x3) + bn + prelu`)
-  Name callee;               // Call
-  std::vector<Argument> args;// Call
-  ast::Path path;            // Path
+  int64_t intValue = 0;       // Int; Size uses h/w
+  double floatValue = 0;      // Float, Quantity
+  bool boolValue = false;     // Bool
+  int64_t h = 0, w = 0;       // Size
+  std::string text;           // String (unescaped contents), Quantity unit
+  std::string spelling;       // numbers as written (`1e-4` stays `1e-4` in fmt); includes a leading '-'
+  bool overflow = false;      // Int/Size literal did not fit in 64 bits (sema reports it)
+  std::vector<Value> items;   // List elements, Sequence terms (`conv(3x3) + bn + prelu`)
+  Name callee;                // Call
+  std::vector<Argument> args; // Call
+  ast::Path path;             // Path
 
   bool isNumber() const { return kind == Kind::Int || kind == Kind::Float; }
   double number() const { return kind == Kind::Int ? static_cast<double>(intValue) : floatValue; }
@@ -78,12 +78,12 @@ struct MorphStmt {
   Kind kind;
   SourceRange range;
   SourceRange keywordRange;
-  std::vector<Path> targets; // upscale/deepen(after)/grow/activation: one; widen: one or more (tied class)
-  bool bracketed = false;    // widen [a, b, c]: the user named a tied class explicitly
-  Value argument;            // upscale: Int factor; deepen: the block value; widen: Int width;
-                             // grow: Size; activation: value (prelu | p(gelu)); replace: Call
-  std::optional<Value> split;// widen ... split VALUE
-  std::string text;          // the statement's source text, single-spaced (for tables and the tracker)
+  std::vector<Path> targets;  // upscale/deepen(after)/grow/activation: one; widen: one or more (tied class)
+  bool bracketed = false;     // widen [a, b, c]: the user named a tied class explicitly
+  Value argument;             // upscale: Int factor; deepen: the block value; widen: Int width;
+                              // grow: Size; activation: value (prelu | p(gelu)); replace: Call
+  std::optional<Value> split; // widen ... split VALUE
+  std::string text;           // the statement's source text, single-spaced (for tables and the tracker)
   explicit MorphStmt(Kind k) : kind(k) {}
 };
 
@@ -122,16 +122,16 @@ struct DatasetStmt : Stmt {
 struct NetworkStmt : Stmt {
   Name name;
   bool isMorph = false;
-  Value constructor;           // !isMorph: Call into the standard library
-  std::optional<Block> block;  // !isMorph
-  Name parent;                 // isMorph
+  Value constructor;          // !isMorph: Call into the standard library
+  std::optional<Block> block; // !isMorph
+  Name parent;                // isMorph
   std::vector<std::unique_ptr<MorphStmt>> morphs;
   SourceRange morphBlockRange;
   NetworkStmt() : Stmt(Kind::Network) {}
 };
 struct StageStmt : Stmt { // train and evaluate
   Name network;
-  Path split; // DATASET.SPLIT
+  Path split;       // DATASET.SPLIT
   Value resolution; // Size
   std::optional<Block> block;
   explicit StageStmt(Kind k) : Stmt(k) {}
@@ -153,8 +153,12 @@ struct File {
 };
 
 // Downcast helpers (the Kind tag says which; asserts on mismatch).
-template <typename T> const T& as(const Stmt& s) { return static_cast<const T&>(s); }
-template <typename T> T& as(Stmt& s) { return static_cast<T&>(s); }
+template <typename T> const T& as(const Stmt& s) {
+  return static_cast<const T&>(s);
+}
+template <typename T> T& as(Stmt& s) {
+  return static_cast<T&>(s);
+}
 
 const char* kindName(Stmt::Kind k);
 const char* kindName(MorphStmt::Kind k);

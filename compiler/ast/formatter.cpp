@@ -41,7 +41,8 @@ std::string alignComments(const std::string& text, const std::vector<size_t>& ma
     }
     size_t j = i, width = 0;
     for (; j < lines.size() && lines[j].hasComment; ++j) width = std::max(width, lines[j].code.size());
-    for (; i < j; ++i) out += lines[i].code + std::string(width - lines[i].code.size() + 2, ' ') + lines[i].comment + "\n";
+    for (; i < j; ++i)
+      out += lines[i].code + std::string(width - lines[i].code.size() + 2, ' ') + lines[i].comment + "\n";
   }
   return out;
 }
@@ -67,7 +68,8 @@ public:
       first = false;
     }
     // Comments after the last statement.
-    if (next_ < file_.comments.size() && !first && blankLineBetween(previousEnd, file_.comments[next_].range.begin))
+    if (next_ < file_.comments.size() && !first &&
+        blankLineBetween(previousEnd, file_.comments[next_].range.begin))
       out_ << "\n";
     leadingComments(UINT32_MAX, 0, previousEnd);
     return out_.str();
@@ -172,8 +174,12 @@ private:
     out_ << std::string(2 * indent, ' ');
     auto target = [&](size_t i) { return m.targets.empty() ? std::string() : m.targets[i].str(); };
     switch (m.kind) {
-    case MorphStmt::Kind::Upscale: out_ << "upscale " << target(0) << " by " << printValue(m.argument); break;
-    case MorphStmt::Kind::Deepen: out_ << "deepen after " << target(0) << " with " << printValue(m.argument); break;
+    case MorphStmt::Kind::Upscale:
+      out_ << "upscale " << target(0) << " by " << printValue(m.argument);
+      break;
+    case MorphStmt::Kind::Deepen:
+      out_ << "deepen after " << target(0) << " with " << printValue(m.argument);
+      break;
     case MorphStmt::Kind::Widen: {
       out_ << "widen ";
       if (m.bracketed) {
@@ -187,19 +193,33 @@ private:
       if (m.split) out_ << " split " << printValue(*m.split);
       break;
     }
-    case MorphStmt::Kind::GrowKernel: out_ << "grow kernel " << target(0) << " to " << printValue(m.argument); break;
-    case MorphStmt::Kind::Activation: out_ << "activation " << target(0) << " to " << printValue(m.argument); break;
-    case MorphStmt::Kind::ReplaceHead: out_ << "replace head with " << printValue(m.argument); break;
+    case MorphStmt::Kind::GrowKernel:
+      out_ << "grow kernel " << target(0) << " to " << printValue(m.argument);
+      break;
+    case MorphStmt::Kind::Activation:
+      out_ << "activation " << target(0) << " to " << printValue(m.argument);
+      break;
+    case MorphStmt::Kind::ReplaceHead:
+      out_ << "replace head with " << printValue(m.argument);
+      break;
     }
   }
 
   void statement(const Stmt& s) {
     uint32_t end = s.range.end;
     switch (s.kind) {
-    case Stmt::Kind::Experiment: out_ << "experiment " << printValue(as<ExperimentStmt>(s).name); break;
-    case Stmt::Kind::Seed: out_ << "seed " << printValue(as<SeedStmt>(s).seed); break;
-    case Stmt::Kind::Preservation: out_ << "preservation " << as<PreservationStmt>(s).level.text; break;
-    case Stmt::Kind::Include: out_ << "include " << printValue(as<IncludeStmt>(s).path); break;
+    case Stmt::Kind::Experiment:
+      out_ << "experiment " << printValue(as<ExperimentStmt>(s).name);
+      break;
+    case Stmt::Kind::Seed:
+      out_ << "seed " << printValue(as<SeedStmt>(s).seed);
+      break;
+    case Stmt::Kind::Preservation:
+      out_ << "preservation " << as<PreservationStmt>(s).level.text;
+      break;
+    case Stmt::Kind::Include:
+      out_ << "include " << printValue(as<IncludeStmt>(s).path);
+      break;
     case Stmt::Kind::Dataset: {
       const auto& d = as<DatasetStmt>(s);
       out_ << "dataset " << d.name.text << " = " << printValue(d.constructor);

@@ -34,8 +34,8 @@ public:
     if (!r.valid()) return "@?";
     const auto& f = sources_.file(r.file);
     auto b = f.lineColumn(r.begin), e = f.lineColumn(r.end);
-    return "@" + std::to_string(b.line) + ":" + std::to_string(b.column) + "-" + std::to_string(e.line) + ":" +
-           std::to_string(e.column);
+    return "@" + std::to_string(b.line) + ":" + std::to_string(b.column) + "-" + std::to_string(e.line) +
+           ":" + std::to_string(e.column);
   }
 
   void line(int depth, const std::string& text) { out_ << std::string(2 * depth, ' ') << text << "\n"; }
@@ -43,15 +43,28 @@ public:
   void value(int depth, const std::string& label, const Value& v) {
     std::string head = label.empty() ? "" : label + ": ";
     switch (v.kind) {
-    case Value::Kind::Int: line(depth, head + "int " + v.spelling + " " + at(v.range)); break;
-    case Value::Kind::Float: line(depth, head + "float " + v.spelling + " " + at(v.range)); break;
-    case Value::Kind::Quantity:
-      line(depth, head + "quantity " + support::formatNumber(v.floatValue) + " unit " + v.text + " " + at(v.range));
+    case Value::Kind::Int:
+      line(depth, head + "int " + v.spelling + " " + at(v.range));
       break;
-    case Value::Kind::String: line(depth, head + "string " + quote(v.text) + " " + at(v.range)); break;
-    case Value::Kind::Bool: line(depth, head + std::string("bool ") + (v.boolValue ? "true" : "false") + " " + at(v.range)); break;
-    case Value::Kind::Size: line(depth, head + "size " + v.spelling + " " + at(v.range)); break;
-    case Value::Kind::Path: line(depth, head + "name " + v.path.str() + " " + at(v.range)); break;
+    case Value::Kind::Float:
+      line(depth, head + "float " + v.spelling + " " + at(v.range));
+      break;
+    case Value::Kind::Quantity:
+      line(depth,
+           head + "quantity " + support::formatNumber(v.floatValue) + " unit " + v.text + " " + at(v.range));
+      break;
+    case Value::Kind::String:
+      line(depth, head + "string " + quote(v.text) + " " + at(v.range));
+      break;
+    case Value::Kind::Bool:
+      line(depth, head + std::string("bool ") + (v.boolValue ? "true" : "false") + " " + at(v.range));
+      break;
+    case Value::Kind::Size:
+      line(depth, head + "size " + v.spelling + " " + at(v.range));
+      break;
+    case Value::Kind::Path:
+      line(depth, head + "name " + v.path.str() + " " + at(v.range));
+      break;
     case Value::Kind::List:
       line(depth, head + "list " + at(v.range));
       for (const auto& item : v.items) value(depth + 1, "", item);
@@ -84,10 +97,18 @@ public:
   void statement(const Stmt& s) {
     std::string head = std::string(kindName(s.kind)) + " " + at(s.range);
     switch (s.kind) {
-    case Stmt::Kind::Experiment: line(0, head + " " + quote(as<ExperimentStmt>(s).name.text)); break;
-    case Stmt::Kind::Seed: line(0, head + " " + as<SeedStmt>(s).seed.spelling); break;
-    case Stmt::Kind::Preservation: line(0, head + " " + as<PreservationStmt>(s).level.text); break;
-    case Stmt::Kind::Include: line(0, head + " " + quote(as<IncludeStmt>(s).path.text)); break;
+    case Stmt::Kind::Experiment:
+      line(0, head + " " + quote(as<ExperimentStmt>(s).name.text));
+      break;
+    case Stmt::Kind::Seed:
+      line(0, head + " " + as<SeedStmt>(s).seed.spelling);
+      break;
+    case Stmt::Kind::Preservation:
+      line(0, head + " " + as<PreservationStmt>(s).level.text);
+      break;
+    case Stmt::Kind::Include:
+      line(0, head + " " + quote(as<IncludeStmt>(s).path.text));
+      break;
     case Stmt::Kind::Dataset: {
       const auto& d = as<DatasetStmt>(s);
       line(0, head + " " + d.name.text);
@@ -114,7 +135,9 @@ public:
       if (st.block) block(1, *st.block);
       break;
     }
-    case Stmt::Kind::Sweep: block(1, as<SweepStmt>(s).block); break;
+    case Stmt::Kind::Sweep:
+      block(1, as<SweepStmt>(s).block);
+      break;
     }
   }
 
@@ -127,10 +150,14 @@ private:
 
 std::string canonicalNumber(const Value& v) {
   switch (v.kind) {
-  case Value::Kind::Int: return std::to_string(v.intValue);
-  case Value::Kind::Float: return support::formatNumber(v.floatValue);
-  case Value::Kind::Quantity: return support::formatNumber(v.floatValue) + v.text;
-  default: return "";
+  case Value::Kind::Int:
+    return std::to_string(v.intValue);
+  case Value::Kind::Float:
+    return support::formatNumber(v.floatValue);
+  case Value::Kind::Quantity:
+    return support::formatNumber(v.floatValue) + v.text;
+  default:
+    return "";
   }
 }
 
@@ -148,11 +175,16 @@ std::string printValue(const Value& v) {
   switch (v.kind) {
   case Value::Kind::Int:
   case Value::Kind::Float:
-  case Value::Kind::Size: return v.spelling;
-  case Value::Kind::Quantity: return v.spelling;
-  case Value::Kind::String: return quote(v.text);
-  case Value::Kind::Bool: return v.boolValue ? "true" : "false";
-  case Value::Kind::Path: return v.path.str();
+  case Value::Kind::Size:
+    return v.spelling;
+  case Value::Kind::Quantity:
+    return v.spelling;
+  case Value::Kind::String:
+    return quote(v.text);
+  case Value::Kind::Bool:
+    return v.boolValue ? "true" : "false";
+  case Value::Kind::Path:
+    return v.path.str();
   case Value::Kind::List: {
     std::string s = "[";
     for (size_t i = 0; i < v.items.size(); ++i) s += (i ? ", " : "") + printValue(v.items[i]);
@@ -182,8 +214,10 @@ std::string canonicalValue(const Value& v) {
   switch (v.kind) {
   case Value::Kind::Int:
   case Value::Kind::Float:
-  case Value::Kind::Quantity: return canonicalNumber(v);
-  case Value::Kind::Size: return std::to_string(v.h) + "x" + std::to_string(v.w);
+  case Value::Kind::Quantity:
+    return canonicalNumber(v);
+  case Value::Kind::Size:
+    return std::to_string(v.h) + "x" + std::to_string(v.w);
   case Value::Kind::List: {
     std::string s = "[";
     for (size_t i = 0; i < v.items.size(); ++i) s += (i ? "," : "") + canonicalValue(v.items[i]);
@@ -203,7 +237,8 @@ std::string canonicalValue(const Value& v) {
     positional.insert(positional.end(), named.begin(), named.end());
     return v.callee.text + "(" + support::join(positional, ",") + ")";
   }
-  default: return printValue(v);
+  default:
+    return printValue(v);
   }
 }
 
@@ -222,10 +257,18 @@ std::string canonicalText(const std::vector<const Stmt*>& statements) {
   for (const Stmt* s : statements) {
     out << kindName(s->kind) << " ";
     switch (s->kind) {
-    case Stmt::Kind::Experiment: out << quote(as<ExperimentStmt>(*s).name.text); break;
-    case Stmt::Kind::Seed: out << as<SeedStmt>(*s).seed.intValue; break;
-    case Stmt::Kind::Preservation: out << as<PreservationStmt>(*s).level.text; break;
-    case Stmt::Kind::Include: out << quote(as<IncludeStmt>(*s).path.text); break;
+    case Stmt::Kind::Experiment:
+      out << quote(as<ExperimentStmt>(*s).name.text);
+      break;
+    case Stmt::Kind::Seed:
+      out << as<SeedStmt>(*s).seed.intValue;
+      break;
+    case Stmt::Kind::Preservation:
+      out << as<PreservationStmt>(*s).level.text;
+      break;
+    case Stmt::Kind::Include:
+      out << quote(as<IncludeStmt>(*s).path.text);
+      break;
     case Stmt::Kind::Dataset: {
       const auto& d = as<DatasetStmt>(*s);
       out << d.name.text << "=" << canonicalValue(d.constructor);
@@ -254,11 +297,14 @@ std::string canonicalText(const std::vector<const Stmt*>& statements) {
     case Stmt::Kind::Train:
     case Stmt::Kind::Evaluate: {
       const auto& st = as<StageStmt>(*s);
-      out << st.network.text << " on " << st.split.str() << " at " << st.resolution.h << "x" << st.resolution.w;
+      out << st.network.text << " on " << st.split.str() << " at " << st.resolution.h << "x"
+          << st.resolution.w;
       if (st.block) canonicalBlock(out, *st.block);
       break;
     }
-    case Stmt::Kind::Sweep: canonicalBlock(out, as<SweepStmt>(*s).block); break;
+    case Stmt::Kind::Sweep:
+      canonicalBlock(out, as<SweepStmt>(*s).block);
+      break;
     }
     out << "\n";
   }

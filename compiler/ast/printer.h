@@ -13,7 +13,8 @@
 namespace mhr::ast {
 
 std::string printAst(const File& file, const diag::SourceManager& sources);
-std::string printValue(const Value& value); // canonical one-line form: `sgd(lr: 0.05)`, `[hflip, rotate(15deg)]`
+std::string
+printValue(const Value& value); // canonical one-line form: `sgd(lr: 0.05)`, `[hflip, rotate(15deg)]`
 std::string canonicalText(const std::vector<const Stmt*>& statements);
 
 } // namespace mhr::ast

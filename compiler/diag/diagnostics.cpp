@@ -12,15 +12,20 @@ namespace mhr::diag {
 namespace {
 const char* severityName(Severity s) {
   switch (s) {
-  case Severity::Error: return "error";
-  case Severity::Warning: return "warning";
-  case Severity::Note: return "note";
+  case Severity::Error:
+    return "error";
+  case Severity::Warning:
+    return "warning";
+  case Severity::Note:
+    return "note";
   }
   return "error";
 }
 } // namespace
 
-DiagnosticBuilder& DiagnosticBuilder::note(std::string message) { return note(SourceRange{}, std::move(message)); }
+DiagnosticBuilder& DiagnosticBuilder::note(std::string message) {
+  return note(SourceRange{}, std::move(message));
+}
 
 DiagnosticBuilder& DiagnosticBuilder::note(SourceRange range, std::string message) {
   if (index_ != SIZE_MAX) engine_->diagnostics_[index_].notes.push_back(Note{range, std::move(message)});

@@ -31,8 +31,8 @@ struct LineColumn {
 struct SourceFile {
   std::string path; // as the user named it (or as resolved relative to the including file)
   std::string text;
-  std::vector<uint32_t> lineStarts;    // byte offset of each line's first character
-  SourceRange includedFrom;            // the include statement that brought this file in, if any
+  std::vector<uint32_t> lineStarts; // byte offset of each line's first character
+  SourceRange includedFrom;         // the include statement that brought this file in, if any
   LineColumn lineColumn(uint32_t offset) const;
   std::string_view lineText(uint32_t line) const; // without the newline
 };

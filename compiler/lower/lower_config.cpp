@@ -8,13 +8,20 @@ namespace mhr::lower {
 
 plan::Value toPlanValue(const ast::Value& v) {
   switch (v.kind) {
-  case ast::Value::Kind::Int: return plan::Value::ofInt(v.intValue);
-  case ast::Value::Kind::Float: return plan::Value::ofFloat(v.floatValue);
-  case ast::Value::Kind::Quantity: return plan::Value::ofQuantity(v.floatValue, v.text);
-  case ast::Value::Kind::String: return plan::Value::ofString(v.text);
-  case ast::Value::Kind::Bool: return plan::Value::ofBool(v.boolValue);
-  case ast::Value::Kind::Size: return plan::Value::ofSize(v.h, v.w);
-  case ast::Value::Kind::Path: return plan::Value::ofSymbol(v.path.str());
+  case ast::Value::Kind::Int:
+    return plan::Value::ofInt(v.intValue);
+  case ast::Value::Kind::Float:
+    return plan::Value::ofFloat(v.floatValue);
+  case ast::Value::Kind::Quantity:
+    return plan::Value::ofQuantity(v.floatValue, v.text);
+  case ast::Value::Kind::String:
+    return plan::Value::ofString(v.text);
+  case ast::Value::Kind::Bool:
+    return plan::Value::ofBool(v.boolValue);
+  case ast::Value::Kind::Size:
+    return plan::Value::ofSize(v.h, v.w);
+  case ast::Value::Kind::Path:
+    return plan::Value::ofSymbol(v.path.str());
   case ast::Value::Kind::List: {
     std::vector<plan::Value> items;
     for (const auto& i : v.items) items.push_back(toPlanValue(i));
@@ -29,8 +36,10 @@ plan::Value toPlanValue(const ast::Value& v) {
     std::vector<plan::Value> positional;
     std::vector<std::pair<std::string, plan::Value>> named;
     for (const auto& a : v.args) {
-      if (a.name) named.emplace_back(a.name->text, toPlanValue(a.value));
-      else positional.push_back(toPlanValue(a.value));
+      if (a.name)
+        named.emplace_back(a.name->text, toPlanValue(a.value));
+      else
+        positional.push_back(toPlanValue(a.value));
     }
     return plan::Value::ofCall(v.callee.text, std::move(positional), std::move(named));
   }
@@ -166,8 +175,10 @@ plan::EvalConfig lowerEval(const ast::StageStmt& s) {
     for (const auto& m : v->items) e.metrics.push_back(m.path.str());
   }
   if (auto* v = attr(s, "threshold")) {
-    if (v->kind == ast::Value::Kind::Path) e.thresholdAtEer = true;
-    else e.threshold = v->number();
+    if (v->kind == ast::Value::Kind::Path)
+      e.thresholdAtEer = true;
+    else
+      e.threshold = v->number();
   }
   if (auto* v = attr(s, "bootstrap")) e.bootstrap = v->intValue;
   if (auto* v = attr(s, "ci")) e.ciLevel = v->number();
@@ -179,7 +190,8 @@ plan::EvalConfig lowerEval(const ast::StageStmt& s) {
 
 } // namespace
 
-plan::Stage lowerStage(const ast::StageStmt& stmt, const std::string& key, const diag::SourceManager& sources) {
+plan::Stage lowerStage(const ast::StageStmt& stmt, const std::string& key,
+                       const diag::SourceManager& sources) {
   plan::Stage st;
   st.kind = stmt.kind == ast::Stmt::Kind::Train ? plan::Stage::Kind::Train : plan::Stage::Kind::Evaluate;
   st.key = key;
@@ -187,8 +199,10 @@ plan::Stage lowerStage(const ast::StageStmt& stmt, const std::string& key, const
   st.dataset = stmt.split.segments.at(0);
   st.split = stmt.split.segments.at(1);
   st.resolution = plan::Size{stmt.resolution.h, stmt.resolution.w};
-  if (st.kind == plan::Stage::Kind::Train) st.train = lowerTrain(stmt);
-  else st.eval = lowerEval(stmt);
+  if (st.kind == plan::Stage::Kind::Train)
+    st.train = lowerTrain(stmt);
+  else
+    st.eval = lowerEval(stmt);
   st.location = locationOf(stmt.range, sources);
   return st;
 }
@@ -249,7 +263,8 @@ plan::Attrs flattenParams(const plan::ExperimentPlan& p) {
       add(k + "optimizer", plan::Value::ofSymbol(t.optimizer.kind));
       add(k + "optimizer.lr", plan::Value::ofFloat(t.optimizer.lr));
       add(k + "optimizer.weight_decay", plan::Value::ofFloat(t.optimizer.weightDecay));
-      if (t.optimizer.kind == "sgd") add(k + "optimizer.momentum", plan::Value::ofFloat(t.optimizer.momentum));
+      if (t.optimizer.kind == "sgd")
+        add(k + "optimizer.momentum", plan::Value::ofFloat(t.optimizer.momentum));
       add(k + "schedule", plan::Value::ofSymbol(t.schedule.kind));
       add(k + "precision", plan::Value::ofSymbol(t.precision));
       add(k + "checkpointing", plan::Value::ofSymbol(t.checkpointing));
@@ -260,7 +275,8 @@ plan::Attrs flattenParams(const plan::ExperimentPlan& p) {
       std::vector<plan::Value> metrics;
       for (const auto& m : st.eval.metrics) metrics.push_back(plan::Value::ofSymbol(m));
       add(k + "metrics", plan::Value::ofList(metrics));
-      add(k + "threshold", st.eval.thresholdAtEer ? plan::Value::ofSymbol("eer") : plan::Value::ofFloat(st.eval.threshold));
+      add(k + "threshold",
+          st.eval.thresholdAtEer ? plan::Value::ofSymbol("eer") : plan::Value::ofFloat(st.eval.threshold));
     }
   }
   return out;

@@ -1,8 +1,8 @@
 // compiler/lower/sweep.h — a `sweep { ... }` block as a list of runs. In: the plan's SweepConfig. Out: one
 // SweepRun per combination — its `--set` overrides in canonical value syntax (so a run can be reproduced with
 // plain `mhr run --set ...`) and a short label. Grid: every combination, the last key varying fastest.
-// Random: `count` distinct combinations drawn with the sweep's seed (all of them when count >= the grid size),
-// in drawing order. Deterministic: the same spec gives the same list on every machine.
+// Random: `count` distinct combinations drawn with the sweep's seed (all of them when count >= the grid
+// size), in drawing order. Deterministic: the same spec gives the same list on every machine.
 #pragma once
 
 #include "compiler/plan/plan.h"

@@ -46,8 +46,10 @@ std::string AstBuilder::statementText(antlr4::ParserRuleContext* ctx) const {
     }
     if (inString) {
       out += c;
-      if (c == '\\' && i + 1 < text.size()) out += text[++i];
-      else if (c == '"') inString = false;
+      if (c == '\\' && i + 1 < text.size())
+        out += text[++i];
+      else if (c == '"')
+        inString = false;
       continue;
     }
     if (c == '#') {
@@ -101,14 +103,23 @@ ast::Value AstBuilder::buildString(antlr4::tree::TerminalNode* node) {
     }
     char e = raw[++i];
     switch (e) {
-    case '"': v.text += '"'; break;
-    case '\\': v.text += '\\'; break;
-    case 'n': v.text += '\n'; break;
-    case 't': v.text += '\t'; break;
+    case '"':
+      v.text += '"';
+      break;
+    case '\\':
+      v.text += '\\';
+      break;
+    case 'n':
+      v.text += '\n';
+      break;
+    case 't':
+      v.text += '\t';
+      break;
     default: {
       uint32_t at = v.range.begin + static_cast<uint32_t>(i - 1);
-      diags_.error("E0006", diag::SourceRange{file_, at, at + 2},
-                   std::string("unknown escape '\\") + e + "' in string")
+      diags_
+          .error("E0006", diag::SourceRange{file_, at, at + 2},
+                 std::string("unknown escape '\\") + e + "' in string")
           .note("strings accept \\\" \\\\ \\n and \\t; write a Windows path with forward slashes");
       v.text += e;
     }
@@ -182,8 +193,8 @@ ast::Value AstBuilder::buildTerm(MhrParser::TermContext* ctx) {
       v.floatValue = std::strtod(text.c_str(), nullptr);
       if (negative) v.floatValue = -v.floatValue;
     } else {
-      // QUANTITY: digits[.digits][e±digits] followed by letters/% (the unit). The exponent's 'e' is part of the
-      // number only when digits follow it.
+      // QUANTITY: digits[.digits][e±digits] followed by letters/% (the unit). The exponent's 'e' is part of
+      // the number only when digits follow it.
       v.kind = ast::Value::Kind::Quantity;
       size_t i = 0;
       while (i < text.size() && (isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;

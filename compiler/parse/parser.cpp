@@ -30,8 +30,14 @@ namespace {
 
 bool isStatementKeyword(size_t type) {
   switch (type) {
-  case MhrLexer::EXPERIMENT: case MhrLexer::SEED: case MhrLexer::PRESERVATION: case MhrLexer::INCLUDE:
-  case MhrLexer::DATASET: case MhrLexer::NETWORK: case MhrLexer::TRAIN: case MhrLexer::EVALUATE:
+  case MhrLexer::EXPERIMENT:
+  case MhrLexer::SEED:
+  case MhrLexer::PRESERVATION:
+  case MhrLexer::INCLUDE:
+  case MhrLexer::DATASET:
+  case MhrLexer::NETWORK:
+  case MhrLexer::TRAIN:
+  case MhrLexer::EVALUATE:
   case MhrLexer::SWEEP:
     return true;
   default:
@@ -41,8 +47,12 @@ bool isStatementKeyword(size_t type) {
 
 bool isMorphKeyword(size_t type) {
   switch (type) {
-  case MhrLexer::UPSCALE: case MhrLexer::DEEPEN: case MhrLexer::WIDEN: case MhrLexer::GROW:
-  case MhrLexer::ACTIVATION: case MhrLexer::REPLACE:
+  case MhrLexer::UPSCALE:
+  case MhrLexer::DEEPEN:
+  case MhrLexer::WIDEN:
+  case MhrLexer::GROW:
+  case MhrLexer::ACTIVATION:
+  case MhrLexer::REPLACE:
     return true;
   default:
     return false;
@@ -55,8 +65,8 @@ bool isNameToken(size_t type) {
 }
 
 // Replaces invalid UTF-8 bytes by '?' (reporting each run once) and maps code point index -> byte offset.
-std::string sanitizeUtf8(const std::string& text, uint32_t base, diag::FileId file, diag::DiagnosticEngine& diags,
-                         std::vector<uint32_t>& byteOffsets) {
+std::string sanitizeUtf8(const std::string& text, uint32_t base, diag::FileId file,
+                         diag::DiagnosticEngine& diags, std::vector<uint32_t>& byteOffsets) {
   std::string out = text;
   byteOffsets.clear();
   size_t i = 0;
@@ -80,8 +90,8 @@ std::string sanitizeUtf8(const std::string& text, uint32_t base, diag::FileId fi
       if (!reportedRun) {
         diags.error("E0001", diag::SourceRange{file, uint32_t(base + i), uint32_t(base + i + 1)},
                     "this file is not valid UTF-8 here (byte 0x" +
-                        std::string(1, "0123456789abcdef"[c >> 4]) + std::string(1, "0123456789abcdef"[c & 15]) +
-                        ")");
+                        std::string(1, "0123456789abcdef"[c >> 4]) +
+                        std::string(1, "0123456789abcdef"[c & 15]) + ")");
         reportedRun = true;
       }
       out[i] = '?';
@@ -105,7 +115,8 @@ std::string describeToken(antlr4::Token* t, const std::string& eofDescription) {
   return "'" + text + "'";
 }
 
-std::string describeExpected(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocabulary) {
+std::string describeExpected(const antlr4::misc::IntervalSet& set,
+                             const antlr4::dfa::Vocabulary& vocabulary) {
   std::vector<size_t> types;
   for (ssize_t t : set.toList()) types.push_back(static_cast<size_t>(t));
   std::set<size_t> s(types.begin(), types.end());
@@ -127,7 +138,8 @@ std::string describeExpected(const antlr4::misc::IntervalSet& set, const antlr4:
     for (size_t t = MhrLexer::EXPERIMENT; t <= MhrLexer::HEAD; ++t) s.erase(t);
     s.erase(MhrLexer::IDENT);
   } else if (statements && !names) {
-    parts.push_back("a statement (experiment, seed, preservation, include, dataset, network, train, evaluate, sweep)");
+    parts.push_back(
+        "a statement (experiment, seed, preservation, include, dataset, network, train, evaluate, sweep)");
     for (size_t t : types)
       if (isStatementKeyword(t)) s.erase(t);
   } else if (morphs && !names) {
@@ -192,8 +204,9 @@ struct Chunk {
 // consequences of the first and stay quiet.
 class HumanErrorStrategy : public antlr4::DefaultErrorStrategy {
 public:
-  HumanErrorStrategy(diag::FileId file, diag::DiagnosticEngine& diags, const std::vector<uint32_t>& byteOffsets,
-                     const Chunk& chunk, bool firstOnLineKnown, const std::vector<bool>& firstOnLine)
+  HumanErrorStrategy(diag::FileId file, diag::DiagnosticEngine& diags,
+                     const std::vector<uint32_t>& byteOffsets, const Chunk& chunk, bool firstOnLineKnown,
+                     const std::vector<bool>& firstOnLine)
       : file_(file), diags_(diags), byteOffsets_(byteOffsets), chunk_(chunk), firstOnLine_(firstOnLine) {
     (void)firstOnLineKnown;
   }
@@ -245,7 +258,8 @@ private:
     // An unknown word where a statement (or a morph statement) starts: most likely a misspelt keyword.
     bool wantsStatement = false, wantsMorph = false;
     for (ssize_t t : expected.toList()) {
-      wantsStatement |= isStatementKeyword(static_cast<size_t>(t)) || t == static_cast<ssize_t>(antlr4::Token::EOF);
+      wantsStatement |=
+          isStatementKeyword(static_cast<size_t>(t)) || t == static_cast<ssize_t>(antlr4::Token::EOF);
       wantsMorph |= isMorphKeyword(static_cast<size_t>(t));
     }
     size_t type = offending->getType();
@@ -260,8 +274,8 @@ private:
       if (!guess.empty())
         b.note("did you mean '" + guess + "'?");
       else
-        b.note(std::string("a ") + (wantsMorph ? "morph statement" : "statement") + " starts with one of: " +
-               support::join(words, ", "));
+        b.note(std::string("a ") + (wantsMorph ? "morph statement" : "statement") +
+               " starts with one of: " + support::join(words, ", "));
       return;
     }
 
@@ -276,21 +290,26 @@ private:
       }
       if (!open.empty()) {
         antlr4::Token* o = open.back();
-        std::string closer = o->getType() == MhrLexer::LBRACE ? "}" : o->getType() == MhrLexer::LPAREN ? ")" : "]";
+        std::string closer = o->getType() == MhrLexer::LBRACE   ? "}"
+                             : o->getType() == MhrLexer::LPAREN ? ")"
+                                                                : "]";
         diags_.error("E0003", rangeOf(o), "'" + o->getText() + "' is never closed")
             .note(rangeOf(offending), "expected '" + closer + "' before " + found);
         return;
       }
     }
 
-    // `epochs:` with nothing after it: the next line's `batch` was taken as the value, then `:` is unexpected.
+    // `epochs:` with nothing after it: the next line's `batch` was taken as the value, then `:` is
+    // unexpected.
     antlr4::Token* beforePrevious = p->getTokenStream()->LT(-2);
-    if (type == MhrLexer::COLON && previous && beforePrevious && beforePrevious->getType() == MhrLexer::COLON &&
-        tokenFirstOnLine(previous)) {
+    if (type == MhrLexer::COLON && previous && beforePrevious &&
+        beforePrevious->getType() == MhrLexer::COLON && tokenFirstOnLine(previous)) {
       antlr4::Token* key = p->getTokenStream()->LT(-3);
-      diags_.error("E0003", rangeOf(beforePrevious),
-                   "'" + (key ? key->getText() : std::string("attribute")) + "' has no value")
-          .note("write a value after the ':', e.g. " + (key ? key->getText() : std::string("epochs")) + ": 3");
+      diags_
+          .error("E0003", rangeOf(beforePrevious),
+                 "'" + (key ? key->getText() : std::string("attribute")) + "' has no value")
+          .note("write a value after the ':', e.g. " + (key ? key->getText() : std::string("epochs")) +
+                ": 3");
       return;
     }
 
@@ -298,7 +317,9 @@ private:
     if (expected.contains(static_cast<size_t>(MhrLexer::COLON)) && previous &&
         (isNameToken(previous->getType()) || previous->getType() == MhrLexer::PATH) &&
         dynamic_cast<MhrParser::AttributeContext*>(p->getContext())) {
-      diags_.error("E0003", rangeOf(offending), "expected ':' after '" + previous->getText() + "', found " + found)
+      diags_
+          .error("E0003", rangeOf(offending),
+                 "expected ':' after '" + previous->getText() + "', found " + found)
           .note("attributes are written `name: value`");
       return;
     }
@@ -306,8 +327,9 @@ private:
     // A number where a size belongs: `at 512` instead of `at 512x416`.
     if (expected.contains(static_cast<size_t>(MhrLexer::SIZE)) && expected.size() == 1 &&
         (type == MhrLexer::INT || type == MhrLexer::FLOAT)) {
-      diags_.error("E0005", rangeOf(offending),
-                   "expected a size such as 512x416 (height x width), found " + found)
+      diags_
+          .error("E0005", rangeOf(offending),
+                 "expected a size such as 512x416 (height x width), found " + found)
           .note("write both dimensions, e.g. " + offending->getText() + "x" + offending->getText());
       return;
     }
@@ -337,20 +359,20 @@ struct Lexed {
   std::unique_ptr<antlr4::ANTLRInputStream> input;
   std::unique_ptr<MhrLexer> lexer;
   std::unique_ptr<antlr4::CommonTokenStream> stream;
-  std::vector<antlr4::Token*> tokens;   // default channel, no EOF
+  std::vector<antlr4::Token*> tokens; // default channel, no EOF
   std::vector<ast::Comment> comments;
   std::vector<uint32_t> byteOffsets;
-  std::vector<bool> firstOnLine;        // per code point: a token starting here is the first on its line
-  std::set<size_t> badLines;            // lines with stray characters (already reported)
+  std::vector<bool> firstOnLine; // per code point: a token starting here is the first on its line
+  std::set<size_t> badLines;     // lines with stray characters (already reported)
 };
 
 // Lexes the file's text from byte `begin` on.
-std::unique_ptr<Lexed> lex(diag::FileId file, const diag::SourceManager& sources, diag::DiagnosticEngine& diags,
-                           uint32_t begin = 0) {
+std::unique_ptr<Lexed> lex(diag::FileId file, const diag::SourceManager& sources,
+                           diag::DiagnosticEngine& diags, uint32_t begin = 0) {
   auto out = std::make_unique<Lexed>();
   const std::string& whole = sources.file(file).text;
-  std::string text = sanitizeUtf8(whole.substr(std::min<size_t>(begin, whole.size())), begin, file, diags,
-                                  out->byteOffsets);
+  std::string text =
+      sanitizeUtf8(whole.substr(std::min<size_t>(begin, whole.size())), begin, file, diags, out->byteOffsets);
   out->input = std::make_unique<antlr4::ANTLRInputStream>(text);
   out->lexer = std::make_unique<MhrLexer>(out->input.get());
   out->lexer->removeErrorListeners();
@@ -386,7 +408,8 @@ std::unique_ptr<Lexed> lex(diag::FileId file, const diag::SourceManager& sources
     if (t->getType() == MhrLexer::ERROR_CHAR) {
       // A run of stray characters on one line is one error; the statement holding it reports nothing else.
       out->badLines.insert(t->getLine());
-      if (lastBad && lastBad->getLine() == t->getLine() && lastBad->getStopIndex() + 1 == t->getStartIndex()) {
+      if (lastBad && lastBad->getLine() == t->getLine() &&
+          lastBad->getStopIndex() + 1 == t->getStartIndex()) {
         lastBad = t;
         continue;
       }
@@ -408,9 +431,9 @@ std::unique_ptr<Lexed> lex(diag::FileId file, const diag::SourceManager& sources
   return out;
 }
 
-// Splits the token stream into statements: a statement keyword that is the first token on its line starts a new
-// statement when all brackets are closed — or when it stands in column 1 even inside an unclosed bracket (a
-// forgotten '}' then costs one error, not the rest of the file).
+// Splits the token stream into statements: a statement keyword that is the first token on its line starts a
+// new statement when all brackets are closed — or when it stands in column 1 even inside an unclosed bracket
+// (a forgotten '}' then costs one error, not the rest of the file).
 std::vector<Chunk> splitStatements(const Lexed& lexed, size_t totalCodePoints) {
   std::vector<Chunk> chunks;
   int depth = 0;
@@ -471,7 +494,8 @@ std::unique_ptr<ast::File> parseFile(diag::FileId file, const diag::SourceManage
     // Two-stage parsing (ANTLR's recommended speed-up): the fast SLL prediction with a bail-out strategy
     // parses every correct statement; only a statement that fails is parsed again in full LL mode with the
     // error strategy that explains the mistake.
-    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::SLL);
     parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
     MhrParser::SingleStatementContext* fast = nullptr;
     try {
@@ -485,7 +509,8 @@ std::unique_ptr<ast::File> parseFile(diag::FileId file, const diag::SourceManage
     }
     stream.seek(0);
     parser.reset();
-    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::LL);
     auto strategy = std::make_shared<HumanErrorStrategy>(file, diags, lexed->byteOffsets, chunk, true,
                                                          lexed->firstOnLine);
     parser.setErrorHandler(strategy);
@@ -515,8 +540,8 @@ std::optional<ast::Value> parseValue(diag::FileId file, const diag::SourceManage
   antlr4::CommonTokenStream stream(&source);
   MhrParser parser(&stream);
   parser.removeErrorListeners();
-  auto strategy = std::make_shared<HumanErrorStrategy>(file, diags, lexed->byteOffsets, chunk, true,
-                                                       lexed->firstOnLine);
+  auto strategy =
+      std::make_shared<HumanErrorStrategy>(file, diags, lexed->byteOffsets, chunk, true, lexed->firstOnLine);
   parser.setErrorHandler(strategy);
   auto* tree = parser.overrideValue();
   if (strategy->reported() || diags.errorCount() > before || !tree->value()) return std::nullopt;

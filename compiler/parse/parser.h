@@ -1,7 +1,7 @@
 // compiler/parse/parser.h — the parser facade: source text -> ast::File. The only entry into the generated
 // ANTLR parser; no antlr4 type appears outside compiler/parse/. Syntax errors are reported to the
-// DiagnosticEngine in human words (never ANTLR's token soup), at most one per statement: the file is split into
-// statements first, so an error never cascades into the statements after it.
+// DiagnosticEngine in human words (never ANTLR's token soup), at most one per statement: the file is split
+// into statements first, so an error never cascades into the statements after it.
 #pragma once
 
 #include "compiler/ast/ast.h"

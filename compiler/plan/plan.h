@@ -13,19 +13,19 @@
 namespace mhr::plan {
 
 struct DatasetConfig {
-  std::string name;        // `mammo` in `dataset mammo = ...`
-  Value constructor;       // a Call: synthetic_mammo(...), cbis_ddsm(...), chestxray14(...), manifest(...), ...
-  Attrs options;           // the optional `{ ... }` block: preprocess, resize, window, on_error, ...
-  std::string location;    // "file:line:col" of the statement, for run-time messages
+  std::string name;     // `mammo` in `dataset mammo = ...`
+  Value constructor;    // a Call: synthetic_mammo(...), cbis_ddsm(...), chestxray14(...), manifest(...), ...
+  Attrs options;        // the optional `{ ... }` block: preprocess, resize, window, on_error, ...
+  std::string location; // "file:line:col" of the statement, for run-time messages
 };
 
 struct OptimizerConfig {
   std::string kind = "sgd"; // sgd | adam | adamw
   double lr = 0.01;
-  double momentum = 0.0;    // sgd
-  bool nesterov = false;    // sgd
+  double momentum = 0.0; // sgd
+  bool nesterov = false; // sgd
   double weightDecay = 0.0;
-  double beta1 = 0.9;       // adam, adamw
+  double beta1 = 0.9; // adam, adamw
   double beta2 = 0.999;
   double eps = 1e-8;
 };
@@ -41,15 +41,16 @@ struct ScheduleConfig {
 };
 
 struct LossConfig {
-  std::string kind = "auto";         // auto (cross_entropy for single-label, bce for multi-label) | cross_entropy | bce
-  std::vector<double> classWeights;  // cross_entropy: one per class (empty = none)
-  std::vector<double> posWeight;     // bce: one per label (empty = none)
+  std::string kind =
+      "auto"; // auto (cross_entropy for single-label, bce for multi-label) | cross_entropy | bce
+  std::vector<double> classWeights; // cross_entropy: one per class (empty = none)
+  std::vector<double> posWeight;    // bce: one per label (empty = none)
   double labelSmoothing = 0.0;
 };
 
 struct LrGroup {
-  std::string path;   // layer path prefix, e.g. "layer4" or "fc"
-  double multiplier;  // lr multiplier for parameters under it
+  std::string path;  // layer path prefix, e.g. "layer4" or "fc"
+  double multiplier; // lr multiplier for parameters under it
 };
 
 struct TrainConfig {
@@ -57,52 +58,52 @@ struct TrainConfig {
   int64_t batch = 8;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
-  std::string precision = "fp32";      // fp32 | bf16 | fp16 (autocast on CUDA; fp32 on CPU)
-  std::string checkpointing = "off";   // off | auto | all (activation checkpointing)
-  int64_t memoryBudgetBytes = 0;       // for checkpointing: auto; 0 = device memory
-  std::vector<Value> augment;          // hflip, vflip, rotate(15deg), scale(0.9, 1.1), brightness(0.1), contrast(0.1)
-  int64_t accumulate = 1;              // gradient accumulation steps
-  double clipGrad = 0.0;               // max global grad norm; 0 = off
+  std::string precision = "fp32";    // fp32 | bf16 | fp16 (autocast on CUDA; fp32 on CPU)
+  std::string checkpointing = "off"; // off | auto | all (activation checkpointing)
+  int64_t memoryBudgetBytes = 0;     // for checkpointing: auto; 0 = device memory
+  std::vector<Value> augment; // hflip, vflip, rotate(15deg), scale(0.9, 1.1), brightness(0.1), contrast(0.1)
+  int64_t accumulate = 1;     // gradient accumulation steps
+  double clipGrad = 0.0;      // max global grad norm; 0 = off
   LossConfig loss;
-  std::vector<std::string> freeze;     // layer path prefixes whose parameters are not trained
+  std::vector<std::string> freeze; // layer path prefixes whose parameters are not trained
   std::vector<LrGroup> lrGroups;
-  bool channelsLast = false;           // CUDA only
-  bool deterministic = true;           // CPU runs are bit-reproducible
+  bool channelsLast = false; // CUDA only
+  bool deterministic = true; // CPU runs are bit-reproducible
   bool cudnnBenchmark = true;
-  bool syncBatchNorm = false;          // data-parallel: sync BN statistics across ranks
-  std::string valSplit;                // "DATASET.SPLIT" evaluated after each epoch ("" = none)
-  int64_t workers = 2;                 // data loader threads
-  int64_t maxStepsPerEpoch = 0;        // 0 = whole split
+  bool syncBatchNorm = false;   // data-parallel: sync BN statistics across ranks
+  std::string valSplit;         // "DATASET.SPLIT" evaluated after each epoch ("" = none)
+  int64_t workers = 2;          // data loader threads
+  int64_t maxStepsPerEpoch = 0; // 0 = whole split
 };
 
 struct EvalConfig {
   std::vector<std::string> metrics = {"auc"}; // auc, accuracy, sensitivity, specificity, loss
-  double threshold = 0.5;                    // operating point for sensitivity/specificity/accuracy
-  bool thresholdAtEer = false;               // `threshold: eer`: use the equal-error point instead
-  int64_t bootstrap = 1000;                  // resamples for the AUC confidence interval (0 = off)
+  double threshold = 0.5;                     // operating point for sensitivity/specificity/accuracy
+  bool thresholdAtEer = false;                // `threshold: eer`: use the equal-error point instead
+  int64_t bootstrap = 1000;                   // resamples for the AUC confidence interval (0 = off)
   double ciLevel = 0.95;
-  int64_t camSamples = 0;                    // Grad-CAM overlays for this many samples
+  int64_t camSamples = 0; // Grad-CAM overlays for this many samples
   int64_t batch = 16;
-  bool tta = false;                          // average over horizontal flip
+  bool tta = false; // average over horizontal flip
 };
 
 struct Stage {
   enum class Kind { Train, Evaluate };
   Kind kind = Kind::Train;
-  std::string key;          // stable name used by --set and the tracker: "train.hr", "evaluate.base.2"
+  std::string key; // stable name used by --set and the tracker: "train.hr", "evaluate.base.2"
   std::string network;
   std::string dataset;
-  std::string split;        // train | val | test
-  Size resolution;          // H x W the network sees
-  TrainConfig train;        // kind == Train
-  EvalConfig eval;          // kind == Evaluate
-  std::string location;     // "file:line:col"
+  std::string split;    // train | val | test
+  Size resolution;      // H x W the network sees
+  TrainConfig train;    // kind == Train
+  EvalConfig eval;      // kind == Evaluate
+  std::string location; // "file:line:col"
 };
 
 struct SweepConfig {
-  std::string mode = "none"; // none | grid | random
-  int64_t count = 0;         // random: number of runs
-  int64_t seed = 0;          // random: sampling seed
+  std::string mode = "none";                                    // none | grid | random
+  int64_t count = 0;                                            // random: number of runs
+  int64_t seed = 0;                                             // random: sampling seed
   std::vector<std::pair<std::string, std::vector<Value>>> axes; // key -> candidate values, in source order
 };
 
@@ -111,15 +112,15 @@ struct ExperimentPlan {
   int64_t seed = 0;
   std::string preservation = "exact"; // exact | eval | approximate
   std::string specPath;
-  std::string specText;      // the main file as written (includes are listed in `sources`)
-  std::string specHash;      // sha256 of the spec text(s)
-  std::string semanticHash;  // sha256 of the canonical AST print: ignores formatting and comments
+  std::string specText;             // the main file as written (includes are listed in `sources`)
+  std::string specHash;             // sha256 of the spec text(s)
+  std::string semanticHash;         // sha256 of the canonical AST print: ignores formatting and comments
   std::vector<std::string> sources; // every file read, main first
   std::vector<DatasetConfig> datasets;
   std::vector<NetworkPlan> networks; // in definition order; a morph's parent comes before it
   std::vector<Stage> stages;         // in execution order
   SweepConfig sweep;
-  Attrs params;                      // every resolved setting, flattened ("train.hr.optimizer.lr" -> 0.001)
+  Attrs params; // every resolved setting, flattened ("train.hr.optimizer.lr" -> 0.001)
 
   const DatasetConfig* dataset(const std::string& name) const;
   const NetworkPlan* network(const std::string& name) const;

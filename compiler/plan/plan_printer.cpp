@@ -8,7 +8,9 @@ namespace mhr::plan {
 
 namespace {
 
-std::string num(double v) { return support::formatNumber(v); }
+std::string num(double v) {
+  return support::formatNumber(v);
+}
 
 std::string joinValues(const std::vector<Value>& values) {
   std::string s = "[";
@@ -28,7 +30,9 @@ std::string describeRecipe(const MorphRecipe& r) {
   std::ostringstream o;
   o << morphKindName(r.kind);
   switch (r.kind) {
-  case MorphRecipe::Kind::Upscale: o << " " << r.upscale.conv << " x" << r.upscale.factor; break;
+  case MorphRecipe::Kind::Upscale:
+    o << " " << r.upscale.conv << " x" << r.upscale.factor;
+    break;
   case MorphRecipe::Kind::GrowKernel:
     o << " " << r.grow.conv << " " << r.grow.oldKH << "x" << r.grow.oldKW << " -> " << r.grow.newKH << "x"
       << r.grow.newKW << " at (" << r.grow.top << ", " << r.grow.left << ")";
@@ -39,8 +43,11 @@ std::string describeRecipe(const MorphRecipe& r) {
     if (r.widen.noiseSigma > 0) o << " sigma " << num(r.widen.noiseSigma);
     o << ", " << r.widen.edits.size() << " tensors edited";
     break;
-  case MorphRecipe::Kind::Deepen: o << " new [" << support::join(r.newNodes, ", ") << "]"; break;
-  default: break;
+  case MorphRecipe::Kind::Deepen:
+    o << " new [" << support::join(r.newNodes, ", ") << "]";
+    break;
+  default:
+    break;
   }
   if (!r.created.empty()) o << ", creates " << r.created.size() << " tensors";
   if (!r.removed.empty()) o << ", removes " << r.removed.size() << " tensors";
@@ -66,7 +73,8 @@ std::string printPlan(const ExperimentPlan& p) {
       for (size_t i = 0; i < n.options.size(); ++i)
         o << (i ? ", " : "") << n.options[i].first << ": " << n.options[i].second.str();
       o << ")\n";
-      if (!n.weights.empty()) o << "  weights \"" << n.weights << "\" strict " << (n.strictWeights ? "true" : "false") << "\n";
+      if (!n.weights.empty())
+        o << "  weights \"" << n.weights << "\" strict " << (n.strictWeights ? "true" : "false") << "\n";
       if (!n.import.sumInputChannels.empty())
         o << "  import: sum input channels of [" << support::join(n.import.sumInputChannels, ", ") << "]\n";
     } else {
@@ -75,7 +83,8 @@ std::string printPlan(const ExperimentPlan& p) {
       for (size_t i = 0; i < n.steps.size(); ++i) {
         const auto& s = n.steps[i];
         o << "  step " << i << ": " << s.text << "\n";
-        o << "    verdict " << verdictName(s.verdict) << " (mode " << modeName(s.mode) << "), seed " << s.seed << "\n";
+        o << "    verdict " << verdictName(s.verdict) << " (mode " << modeName(s.mode) << "), seed " << s.seed
+          << "\n";
         o << "    recipe " << describeRecipe(s.recipe) << "\n";
       }
     }
@@ -83,17 +92,20 @@ std::string printPlan(const ExperimentPlan& p) {
   }
   for (size_t i = 0; i < p.stages.size(); ++i) {
     const auto& s = p.stages[i];
-    o << "stage " << i << " " << s.key << ": " << (s.kind == Stage::Kind::Train ? "train " : "evaluate ") << s.network
-      << " on " << s.dataset << "." << s.split << " at " << s.resolution.h << "x" << s.resolution.w << "\n";
+    o << "stage " << i << " " << s.key << ": " << (s.kind == Stage::Kind::Train ? "train " : "evaluate ")
+      << s.network << " on " << s.dataset << "." << s.split << " at " << s.resolution.h << "x"
+      << s.resolution.w << "\n";
     if (s.kind == Stage::Kind::Train) {
       const auto& t = s.train;
       o << "  epochs " << t.epochs << ", batch " << t.batch << ", accumulate " << t.accumulate << "\n";
       o << "  optimizer " << t.optimizer.kind << " lr " << num(t.optimizer.lr) << " weight_decay "
         << num(t.optimizer.weightDecay);
       if (t.optimizer.kind == "sgd")
-        o << " momentum " << num(t.optimizer.momentum) << " nesterov " << (t.optimizer.nesterov ? "true" : "false");
+        o << " momentum " << num(t.optimizer.momentum) << " nesterov "
+          << (t.optimizer.nesterov ? "true" : "false");
       else
-        o << " betas [" << num(t.optimizer.beta1) << ", " << num(t.optimizer.beta2) << "] eps " << num(t.optimizer.eps);
+        o << " betas [" << num(t.optimizer.beta1) << ", " << num(t.optimizer.beta2) << "] eps "
+          << num(t.optimizer.eps);
       o << "\n";
       const auto& sc = t.schedule;
       o << "  schedule " << sc.kind << " warmup " << num(sc.warmupEpochs);
@@ -111,14 +123,15 @@ std::string printPlan(const ExperimentPlan& p) {
       o << "  augment " << joinValues(t.augment) << "\n";
       if (!t.freeze.empty()) o << "  freeze [" << support::join(t.freeze, ", ") << "]\n";
       for (const auto& g : t.lrGroups) o << "  lr_group " << g.path << " x" << num(g.multiplier) << "\n";
-      o << "  val " << (t.valSplit.empty() ? "none" : t.valSplit) << ", workers " << t.workers << ", steps_per_epoch "
-        << t.maxStepsPerEpoch << ", deterministic " << (t.deterministic ? "true" : "false") << "\n";
+      o << "  val " << (t.valSplit.empty() ? "none" : t.valSplit) << ", workers " << t.workers
+        << ", steps_per_epoch " << t.maxStepsPerEpoch << ", deterministic "
+        << (t.deterministic ? "true" : "false") << "\n";
     } else {
       const auto& e = s.eval;
       o << "  metrics [" << support::join(e.metrics, ", ") << "], threshold "
-        << (e.thresholdAtEer ? std::string("eer") : num(e.threshold)) << ", bootstrap " << e.bootstrap << ", ci "
-        << num(e.ciLevel) << ", cam " << e.camSamples << ", batch " << e.batch << ", tta " << (e.tta ? "true" : "false")
-        << "\n";
+        << (e.thresholdAtEer ? std::string("eer") : num(e.threshold)) << ", bootstrap " << e.bootstrap
+        << ", ci " << num(e.ciLevel) << ", cam " << e.camSamples << ", batch " << e.batch << ", tta "
+        << (e.tta ? "true" : "false") << "\n";
     }
   }
   if (p.sweep.mode != "none") {

@@ -1,6 +1,6 @@
 // compiler/plan/plan_printer.h — `mhr emit plan`: the Plan as stable text (no pointers, fixed order), one
-// section per data set, network (with every morph step's recipe summarised) and stage (every resolved setting).
-// Golden tests compare it; `mhr explain` prints a friendlier view with costs.
+// section per data set, network (with every morph step's recipe summarised) and stage (every resolved
+// setting). Golden tests compare it; `mhr explain` prints a friendlier view with costs.
 #pragma once
 
 #include "compiler/plan/plan.h"
@@ -10,6 +10,7 @@
 namespace mhr::plan {
 
 std::string printPlan(const ExperimentPlan& plan);
-std::string describeRecipe(const MorphRecipe& recipe); // one line: "widen 16 -> 32 channels, split random, ..."
+std::string
+describeRecipe(const MorphRecipe& recipe); // one line: "widen 16 -> 32 channels, split random, ..."
 
 } // namespace mhr::plan

@@ -22,10 +22,10 @@ struct Value {
   Kind kind = Kind::None;
   bool boolean = false;
   int64_t integer = 0;
-  double number = 0;           // Float, and Quantity's magnitude
-  std::string text;            // String, Symbol, Quantity's unit ("deg", "GiB", "%"), Call's name
-  plan::Size size;             // Size
-  std::vector<Value> items;    // List elements, Call's positional arguments
+  double number = 0;        // Float, and Quantity's magnitude
+  std::string text;         // String, Symbol, Quantity's unit ("deg", "GiB", "%"), Call's name
+  plan::Size size;          // Size
+  std::vector<Value> items; // List elements, Call's positional arguments
   std::vector<std::pair<std::string, Value>> named; // Call's named arguments, in source order
 
   static Value none() { return Value{}; }

@@ -90,16 +90,19 @@ private:
   const ast::NetworkStmt* useNetwork(const ast::Name& name, const char* role) {
     auto it = defined_.find(name.text);
     if (it == defined_.end()) {
-      auto b = diags_.error("E0105", name.range, "no network named '" + name.text + "' is defined before this " + role);
+      auto b = diags_.error("E0105", name.range,
+                            "no network named '" + name.text + "' is defined before this " + role);
       std::string guess = support::closestMatch(name.text, namesOf(ast::Stmt::Kind::Network));
-      if (!guess.empty()) b.note("did you mean '" + guess + "'?");
+      if (!guess.empty())
+        b.note("did you mean '" + guess + "'?");
       else if (laterDefined(name.text, ast::Stmt::Kind::Network))
         b.note("'" + name.text + "' is defined later in the file; statements run top to bottom");
       return nullptr;
     }
     if (it->second->kind != ast::Stmt::Kind::Network) {
-      diags_.error(role == std::string("morph") ? "E0106" : "E0109", name.range,
-                   "'" + name.text + "' is a data set, not a network")
+      diags_
+          .error(role == std::string("morph") ? "E0106" : "E0109", name.range,
+                 "'" + name.text + "' is a data set, not a network")
           .note(it->second->range, "defined here");
       return nullptr;
     }
@@ -119,17 +122,21 @@ private:
   // DATASET.SPLIT
   void useSplit(const ast::Path& path, const char* what) {
     if (path.segments.size() != 2) {
-      diags_.error("E0107", path.range, std::string(what) + " must name a data set split such as mammo.train, found '" +
-                                            path.str() + "'")
+      diags_
+          .error("E0107", path.range,
+                 std::string(what) + " must name a data set split such as mammo.train, found '" + path.str() +
+                     "'")
           .note("splits: train, val, test");
       return;
     }
     const std::string& name = path.segments[0];
     auto it = defined_.find(name);
     if (it == defined_.end()) {
-      auto b = diags_.error("E0105", path.segmentRange(0), "no data set named '" + name + "' is defined before this");
+      auto b = diags_.error("E0105", path.segmentRange(0),
+                            "no data set named '" + name + "' is defined before this");
       std::string guess = support::closestMatch(name, namesOf(ast::Stmt::Kind::Dataset));
-      if (!guess.empty()) b.note("did you mean '" + guess + "'?");
+      if (!guess.empty())
+        b.note("did you mean '" + guess + "'?");
       else if (laterDefined(name, ast::Stmt::Kind::Dataset))
         b.note("'" + name + "' is defined later in the file; statements run top to bottom");
     } else if (it->second->kind != ast::Stmt::Kind::Dataset) {
@@ -144,8 +151,10 @@ private:
     if (!known) {
       auto b = diags_.error("E0107", path.segmentRange(1), "unknown split '" + split + "'");
       std::string guess = support::closestMatch(split, splitNames());
-      if (!guess.empty()) b.note("did you mean '" + guess + "'?");
-      else b.note("splits: train, val, test");
+      if (!guess.empty())
+        b.note("did you mean '" + guess + "'?");
+      else
+        b.note("splits: train, val, test");
     }
   }
 
@@ -160,7 +169,8 @@ private:
     case ast::Stmt::Kind::Seed: {
       const auto& seed = ast::as<ast::SeedStmt>(s);
       if (symbols_.seed) {
-        diags_.error("E0103", s.keywordRange, "the seed is set twice").note(symbols_.seed->range, "first set here");
+        diags_.error("E0103", s.keywordRange, "the seed is set twice")
+            .note(symbols_.seed->range, "first set here");
         break;
       }
       symbols_.seed = &seed;
@@ -186,12 +196,21 @@ private:
       }
       break;
     }
-    case ast::Stmt::Kind::Include: break; // expanded by loadProgram
-    case ast::Stmt::Kind::Dataset: dataset(ast::as<ast::DatasetStmt>(s)); break;
-    case ast::Stmt::Kind::Network: network(ast::as<ast::NetworkStmt>(s)); break;
+    case ast::Stmt::Kind::Include:
+      break; // expanded by loadProgram
+    case ast::Stmt::Kind::Dataset:
+      dataset(ast::as<ast::DatasetStmt>(s));
+      break;
+    case ast::Stmt::Kind::Network:
+      network(ast::as<ast::NetworkStmt>(s));
+      break;
     case ast::Stmt::Kind::Train:
-    case ast::Stmt::Kind::Evaluate: stage(ast::as<ast::StageStmt>(s)); break;
-    case ast::Stmt::Kind::Sweep: sweep(ast::as<ast::SweepStmt>(s)); break;
+    case ast::Stmt::Kind::Evaluate:
+      stage(ast::as<ast::StageStmt>(s));
+      break;
+    case ast::Stmt::Kind::Sweep:
+      sweep(ast::as<ast::SweepStmt>(s));
+      break;
     }
   }
 
@@ -217,12 +236,14 @@ private:
       if (const ast::Attribute* pre = d.block->find("preprocess")) checkPreprocessOrder(pre->value);
   }
 
-  // Preprocessing runs in one order: intensity window first (voi or window, not both), then breast_crop, clahe,
-  // normalize — each at most once. Another order would mean something the data layer does not do.
+  // Preprocessing runs in one order: intensity window first (voi or window, not both), then breast_crop,
+  // clahe, normalize — each at most once. Another order would mean something the data layer does not do.
   void checkPreprocessOrder(const ast::Value& list) {
     if (list.kind != ast::Value::Kind::List) return;
     static const std::vector<std::string> order = {"voi", "window", "breast_crop", "clahe", "normalize"};
-    auto rank = [](const std::string& n) { return n == "voi" || n == "window" ? 0 : n == "breast_crop" ? 1 : n == "clahe" ? 2 : 3; };
+    auto rank = [](const std::string& n) {
+      return n == "voi" || n == "window" ? 0 : n == "breast_crop" ? 1 : n == "clahe" ? 2 : 3;
+    };
     const ast::Value* previous = nullptr;
     std::set<int> seen;
     for (const auto& step : list.items) {
@@ -233,8 +254,9 @@ private:
         diags_.error("E0210", step.range, "'" + name + "' repeats a preprocessing step")
             .note(r == 0 ? "use either voi or window, once" : "each step may appear once");
       } else if (previous && rank(previous->calleeName()) > r) {
-        diags_.error("E0210", step.range,
-                     "'" + name + "' must come before '" + previous->calleeName() + "' in preprocess")
+        diags_
+            .error("E0210", step.range,
+                   "'" + name + "' must come before '" + previous->calleeName() + "' in preprocess")
             .note("preprocessing runs in this order: voi or window, breast_crop, clahe, normalize");
       }
       previous = &step;
@@ -245,14 +267,15 @@ private:
     if (n.isMorph) {
       useNetwork(n.parent, "morph");
       if (n.parent.text == n.name.text)
-        diags_.error("E0104", n.name.range, "a morph needs a new name: '" + n.name.text + "' is its own parent");
+        diags_.error("E0104", n.name.range,
+                     "a morph needs a new name: '" + n.name.text + "' is its own parent");
     }
     define(n.name, &n);
     symbols_.networks.push_back(&n);
     if (n.isMorph) {
       if (n.morphs.empty())
-        diags_.warning("W0003", n.morphBlockRange, "empty morph block: '" + n.name.text + "' is a copy of '" +
-                                                       n.parent.text + "'");
+        diags_.warning("W0003", n.morphBlockRange,
+                       "empty morph block: '" + n.name.text + "' is a copy of '" + n.parent.text + "'");
       return; // morph statements are checked against the parent's IR (compiler/verify)
     }
     // The catalog knows each network's options (names, types, ranges) and reports unknown networks.
@@ -269,7 +292,8 @@ private:
     checkValue(st.resolution, *sizeType(), "the resolution", diags_);
     checkBlock(st.block ? &*st.block : nullptr, train ? trainBlock() : evaluateBlock(), st.range, diags_);
     if (!train && st.split.segments.size() == 2 && st.split.segments[1] == "train")
-      diags_.warning("W0004", st.split.range, "evaluating on the training split measures fit, not generalisation");
+      diags_.warning("W0004", st.split.range,
+                     "evaluating on the training split measures fit, not generalisation");
     if (train && st.block)
       if (const ast::Attribute* val = st.block->find("val"))
         if (val->value.kind == ast::Value::Kind::Path) useSplit(val->value.path, "'val'");
@@ -277,20 +301,23 @@ private:
 
   void sweep(const ast::SweepStmt& s) {
     if (symbols_.sweep) {
-      diags_.error("E0103", s.keywordRange, "only one sweep block per spec").note(symbols_.sweep->range, "first here");
+      diags_.error("E0103", s.keywordRange, "only one sweep block per spec")
+          .note(symbols_.sweep->range, "first here");
       return;
     }
     symbols_.sweep = &s;
-    if (s.block.attrs.empty()) diags_.error("E0203", s.block.range, "a sweep needs at least one key: [values]");
+    if (s.block.attrs.empty())
+      diags_.error("E0203", s.block.range, "a sweep needs at least one key: [values]");
     for (const auto& a : s.block.attrs) {
       std::string key = a.key.str();
       if (key == "mode") {
-        static const TypeRef mode = callType({{"grid", {}, 0, "every combination"},
-                                              {"random",
-                                               {Param{"count", intType(1.0, 1e6), true, "", ""},
-                                                Param{"seed", intType(0.0), false, "the experiment seed", ""}},
-                                               0,
-                                               "count combinations drawn at random"}});
+        static const TypeRef mode =
+            callType({{"grid", {}, 0, "every combination"},
+                      {"random",
+                       {Param{"count", intType(1.0, 1e6), true, "", ""},
+                        Param{"seed", intType(0.0), false, "the experiment seed", ""}},
+                       0,
+                       "count combinations drawn at random"}});
         checkValue(a.value, *mode, "the sweep mode", diags_);
         continue;
       }
@@ -307,7 +334,8 @@ private:
     for (const auto* n : symbols_.networks) {
       const std::string& name = n->name.text;
       if (!used_.count(name) && !trained_.count(name) && !evaluated_.count(name))
-        diags_.warning("W0001", n->name.range, "network '" + name + "' is never trained, evaluated or morphed");
+        diags_.warning("W0001", n->name.range,
+                       "network '" + name + "' is never trained, evaluated or morphed");
     }
   }
 

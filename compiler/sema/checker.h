@@ -17,9 +17,9 @@ struct Symbols {
   const ast::SeedStmt* seed = nullptr;
   const ast::PreservationStmt* preservation = nullptr;
   const ast::SweepStmt* sweep = nullptr;
-  std::vector<const ast::DatasetStmt*> datasets;  // in definition order
-  std::vector<const ast::NetworkStmt*> networks;  // in definition order
-  std::vector<const ast::StageStmt*> stages;      // in execution order
+  std::vector<const ast::DatasetStmt*> datasets; // in definition order
+  std::vector<const ast::NetworkStmt*> networks; // in definition order
+  std::vector<const ast::StageStmt*> stages;     // in execution order
   const ast::DatasetStmt* dataset(const std::string& name) const;
   const ast::NetworkStmt* network(const std::string& name) const;
   int64_t seedValue() const { return seed ? seed->seed.intValue : 0; }

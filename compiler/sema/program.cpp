@@ -19,7 +19,8 @@ std::string canonical(const std::string& path) {
 
 class Loader {
 public:
-  Loader(Program& program, diag::SourceManager& sources, diag::DiagnosticEngine& diags, const std::string* mainText)
+  Loader(Program& program, diag::SourceManager& sources, diag::DiagnosticEngine& diags,
+         const std::string* mainText)
       : program_(program), sources_(sources), diags_(diags), mainText_(mainText) {}
 
   // Loads one file; `from` is the include statement (invalid for the main file).
@@ -56,8 +57,9 @@ public:
   }
 
 private:
-  void parseAndExpand(const std::string& path, std::string text, diag::SourceRange from, const std::string& key,
-                      std::vector<std::string>& stack, std::vector<std::string>& stackPaths) {
+  void parseAndExpand(const std::string& path, std::string text, diag::SourceRange from,
+                      const std::string& key, std::vector<std::string>& stack,
+                      std::vector<std::string>& stackPaths) {
     diag::FileId id = sources_.addFile(path, std::move(text), from);
     if (program_.mainFile == diag::kNoFile) program_.mainFile = id;
     auto file = parse::parseFile(id, sources_, diags_);

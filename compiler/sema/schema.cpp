@@ -35,7 +35,8 @@ TypeRef intType(std::optional<double> min, std::optional<double> max) {
   t->max = max;
   return t;
 }
-TypeRef floatType(std::optional<double> min, std::optional<double> max, bool minExclusive, bool maxExclusive) {
+TypeRef floatType(std::optional<double> min, std::optional<double> max, bool minExclusive,
+                  bool maxExclusive) {
   auto t = make(Type::Kind::Float);
   t->min = min;
   t->max = max;
@@ -43,9 +44,15 @@ TypeRef floatType(std::optional<double> min, std::optional<double> max, bool min
   t->maxExclusive = maxExclusive;
   return t;
 }
-TypeRef boolType() { return make(Type::Kind::Bool); }
-TypeRef stringType() { return make(Type::Kind::String); }
-TypeRef sizeType() { return make(Type::Kind::Size); }
+TypeRef boolType() {
+  return make(Type::Kind::Bool);
+}
+TypeRef stringType() {
+  return make(Type::Kind::String);
+}
+TypeRef sizeType() {
+  return make(Type::Kind::Size);
+}
 TypeRef quantityType(std::vector<std::string> units, std::optional<double> min, bool minExclusive) {
   auto t = make(Type::Kind::Quantity);
   t->units = std::move(units);
@@ -58,7 +65,9 @@ TypeRef symbolType(std::vector<std::string> symbols) {
   t->symbols = std::move(symbols);
   return t;
 }
-TypeRef pathType() { return make(Type::Kind::Path); }
+TypeRef pathType() {
+  return make(Type::Kind::Path);
+}
 TypeRef listType(TypeRef element, size_t minItems, size_t maxItems) {
   auto t = make(Type::Kind::List);
   t->element = std::move(element);
@@ -98,10 +107,14 @@ std::string shown(const ast::Value& v) {
   std::string text = ast::printValue(v);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   switch (v.kind) {
-  case ast::Value::Kind::String: return "the string " + text;
-  case ast::Value::Kind::List: return "the list " + text;
-  case ast::Value::Kind::Path: return "'" + text + "'";
-  default: return std::string(ast::kindName(v.kind)) + " " + text;
+  case ast::Value::Kind::String:
+    return "the string " + text;
+  case ast::Value::Kind::List:
+    return "the list " + text;
+  case ast::Value::Kind::Path:
+    return "'" + text + "'";
+  default:
+    return std::string(ast::kindName(v.kind)) + " " + text;
   }
 }
 
@@ -115,16 +128,26 @@ bool inRange(const Type& t, double x) {
 bool kindFits(const ast::Value& v, const Type& t) {
   using K = ast::Value::Kind;
   switch (t.kind) {
-  case Type::Kind::Int: return v.kind == K::Int;
-  case Type::Kind::Float: return v.kind == K::Int || v.kind == K::Float;
-  case Type::Kind::Bool: return v.kind == K::Bool;
-  case Type::Kind::String: return v.kind == K::String;
-  case Type::Kind::Size: return v.kind == K::Size;
-  case Type::Kind::Quantity: return v.kind == K::Quantity;
-  case Type::Kind::Symbol: return v.kind == K::Path && v.path.segments.size() == 1;
-  case Type::Kind::Path: return v.kind == K::Path;
-  case Type::Kind::List: return v.kind == K::List;
-  case Type::Kind::Call: return v.kind == K::Call || (v.kind == K::Path && v.path.segments.size() == 1);
+  case Type::Kind::Int:
+    return v.kind == K::Int;
+  case Type::Kind::Float:
+    return v.kind == K::Int || v.kind == K::Float;
+  case Type::Kind::Bool:
+    return v.kind == K::Bool;
+  case Type::Kind::String:
+    return v.kind == K::String;
+  case Type::Kind::Size:
+    return v.kind == K::Size;
+  case Type::Kind::Quantity:
+    return v.kind == K::Quantity;
+  case Type::Kind::Symbol:
+    return v.kind == K::Path && v.path.segments.size() == 1;
+  case Type::Kind::Path:
+    return v.kind == K::Path;
+  case Type::Kind::List:
+    return v.kind == K::List;
+  case Type::Kind::Call:
+    return v.kind == K::Call || (v.kind == K::Path && v.path.segments.size() == 1);
   case Type::Kind::OneOf:
     for (const auto& a : t.alternatives)
       if (kindFits(v, *a)) return true;
@@ -136,16 +159,26 @@ bool kindFits(const ast::Value& v, const Type& t) {
 
 std::string Type::describe() const {
   switch (kind) {
-  case Kind::Int: return "an integer" + bound(*this);
-  case Kind::Float: return "a number" + bound(*this);
-  case Kind::Bool: return "true or false";
-  case Kind::String: return "a string in double quotes";
-  case Kind::Size: return "a size such as 512x416 (height x width)";
-  case Kind::Quantity: return "a number with a unit (" + support::join(units, ", ") + ")" + bound(*this);
-  case Kind::Symbol: return "one of " + support::join(symbols, ", ");
-  case Kind::Path: return "a name or dotted path";
-  case Kind::List: return "a list of " + element->describe();
-  case Kind::Call: return "one of " + support::join(callNames(*this), ", ");
+  case Kind::Int:
+    return "an integer" + bound(*this);
+  case Kind::Float:
+    return "a number" + bound(*this);
+  case Kind::Bool:
+    return "true or false";
+  case Kind::String:
+    return "a string in double quotes";
+  case Kind::Size:
+    return "a size such as 512x416 (height x width)";
+  case Kind::Quantity:
+    return "a number with a unit (" + support::join(units, ", ") + ")" + bound(*this);
+  case Kind::Symbol:
+    return "one of " + support::join(symbols, ", ");
+  case Kind::Path:
+    return "a name or dotted path";
+  case Kind::List:
+    return "a list of " + element->describe();
+  case Kind::Call:
+    return "one of " + support::join(callNames(*this), ", ");
   case Kind::OneOf: {
     std::vector<std::string> parts;
     for (const auto& a : alternatives) parts.push_back(a->describe());
@@ -202,8 +235,10 @@ bool checkValue(const ast::Value& v, const Type& t, const std::string& what, dia
     if (!known) {
       auto b = diags.error("E0207", v.range, "unknown unit '" + v.text + "' in " + what);
       std::string guess = support::closestMatch(v.text, t.units);
-      if (!guess.empty()) b.note("did you mean '" + guess + "'?");
-      else b.note("use one of: " + support::join(t.units, ", "));
+      if (!guess.empty())
+        b.note("did you mean '" + guess + "'?");
+      else
+        b.note("use one of: " + support::join(t.units, ", "));
       return false;
     }
     if (!inRange(t, v.floatValue)) {
@@ -219,8 +254,10 @@ bool checkValue(const ast::Value& v, const Type& t, const std::string& what, dia
       if (s == name) return true;
     auto b = diags.error("E0206", v.range, "unknown value '" + name + "' for " + what);
     std::string guess = support::closestMatch(name, t.symbols);
-    if (!guess.empty()) b.note("did you mean '" + guess + "'?");
-    else b.note("expected one of: " + support::join(t.symbols, ", "));
+    if (!guess.empty())
+      b.note("did you mean '" + guess + "'?");
+    else
+      b.note("expected one of: " + support::join(t.symbols, ", "));
     return false;
   }
   case Type::Kind::List: {
@@ -228,14 +265,16 @@ bool checkValue(const ast::Value& v, const Type& t, const std::string& what, dia
     bool ok = true;
     if (v.items.size() < t.minItems || v.items.size() > t.maxItems) {
       std::string count = t.minItems == t.maxItems ? "exactly " + std::to_string(t.minItems)
-                          : t.maxItems == SIZE_MAX ? "at least " + std::to_string(t.minItems)
-                                                   : std::to_string(t.minItems) + " to " + std::to_string(t.maxItems);
+                          : t.maxItems == SIZE_MAX
+                              ? "at least " + std::to_string(t.minItems)
+                              : std::to_string(t.minItems) + " to " + std::to_string(t.maxItems);
       diags.error("E0204", v.range,
                   what + " needs " + count + " item" + (t.maxItems == 1 ? "" : "s") + ", found " +
                       std::to_string(v.items.size()));
       ok = false;
     }
-    for (size_t i = 0; i < v.items.size(); ++i) ok &= checkValue(v.items[i], *t.element, "an item of " + what, diags);
+    for (size_t i = 0; i < v.items.size(); ++i)
+      ok &= checkValue(v.items[i], *t.element, "an item of " + what, diags);
     return ok;
   }
   case Type::Kind::Call: {
@@ -258,8 +297,10 @@ bool checkValue(const ast::Value& v, const Type& t, const std::string& what, dia
     auto b = diags.error("E0206", v.kind == K::Call ? v.callee.range : v.range,
                          "unknown " + what + " '" + name + "'");
     std::string guess = support::closestMatch(name, callNames(t));
-    if (!guess.empty()) b.note("did you mean '" + guess + "'?");
-    else b.note("expected one of: " + support::join(callNames(t), ", "));
+    if (!guess.empty())
+      b.note("did you mean '" + guess + "'?");
+    else
+      b.note("expected one of: " + support::join(callNames(t), ", "));
     return false;
   }
   case Type::Kind::OneOf: {
@@ -296,9 +337,12 @@ bool checkCall(const ast::Value& call, const CallSchema& schema, diag::Diagnosti
         auto b = diags.error("E0201", arg.name->range,
                              "unknown argument '" + arg.name->text + "' for " + schema.name);
         std::string guess = support::closestMatch(arg.name->text, names);
-        if (!guess.empty()) b.note("did you mean '" + guess + "'?");
-        else if (names.empty()) b.note(schema.name + " takes no arguments");
-        else b.note(schema.name + " takes: " + support::join(names, ", "));
+        if (!guess.empty())
+          b.note("did you mean '" + guess + "'?");
+        else if (names.empty())
+          b.note(schema.name + " takes no arguments");
+        else
+          b.note(schema.name + " takes: " + support::join(names, ", "));
         ok = false;
         continue;
       }
@@ -330,8 +374,10 @@ void checkBlock(const ast::Block* block, const BlockSchema& schema, diag::Source
       if (!p) {
         auto b = diags.error("E0201", a.key.range, "unknown attribute '" + key + "' in " + schema.what);
         std::string guess = support::closestMatch(key, names);
-        if (!guess.empty()) b.note("did you mean '" + guess + "'?");
-        else b.note(schema.what + " attributes: " + support::join(names, ", "));
+        if (!guess.empty())
+          b.note("did you mean '" + guess + "'?");
+        else
+          b.note(schema.what + " attributes: " + support::join(names, ", "));
         continue;
       }
       const ast::Attribute* previous = nullptr;
@@ -364,9 +410,15 @@ Param opt(std::string name, TypeRef type, std::string def = "", std::string doc 
 Param req(std::string name, TypeRef type, std::string doc = "") {
   return Param{std::move(name), std::move(type), true, "", std::move(doc)};
 }
-TypeRef fraction() { return floatType(0.0, 1.0, false, true); }
-TypeRef splitFractions() { return listType(floatType(0.0, 1.0), 3, 3); }
-TypeRef seedType() { return intType(0.0, 9.007199254740992e15); }
+TypeRef fraction() {
+  return floatType(0.0, 1.0, false, true);
+}
+TypeRef splitFractions() {
+  return listType(floatType(0.0, 1.0), 3, 3);
+}
+TypeRef seedType() {
+  return intType(0.0, 9.007199254740992e15);
+}
 } // namespace
 
 const std::vector<std::string>& splitNames() {
@@ -376,8 +428,9 @@ const std::vector<std::string>& splitNames() {
 
 const std::vector<std::string>& chestXray14Labels() {
   static const std::vector<std::string> s = {
-      "Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass",     "Nodule",   "Pneumonia",
-      "Pneumothorax", "Consolidation", "Edema",  "Emphysema",    "Fibrosis", "Pleural_Thickening", "Hernia"};
+      "Atelectasis", "Cardiomegaly", "Effusion",           "Infiltration",  "Mass",
+      "Nodule",      "Pneumonia",    "Pneumothorax",       "Consolidation", "Edema",
+      "Emphysema",   "Fibrosis",     "Pleural_Thickening", "Hernia"};
   return s;
 }
 
@@ -400,7 +453,8 @@ const std::vector<CallSchema>& datasetConstructors() {
       {"cbis_ddsm",
        {req("root", stringType(), "folder with the four description CSVs and the DICOM folders"),
         opt("abnormality", listType(symbolType({"mass", "calc"}), 1, 2), "[mass, calc]"),
-        opt("val_fraction", fraction(), "0.1", "patients of the official train split held out for validation"),
+        opt("val_fraction", fraction(), "0.1",
+            "patients of the official train split held out for validation"),
         opt("seed", seedType(), "the experiment seed")},
        0,
        "CBIS-DDSM as shipped by TCIA: official train/test split, image-level malignant vs benign"},
@@ -411,11 +465,10 @@ const std::vector<CallSchema>& datasetConstructors() {
        0,
        "NIH ChestX-ray14 as shipped: official train_val/test lists, 14 labels"},
       {"manifest",
-       {req("csv", stringType(), "CSV with one row per image"),
-        opt("root", stringType(), "the CSV's folder"), opt("image", stringType(), "\"image\""),
-        opt("label", stringType(), "\"label\""), opt("patient", stringType(), "none"),
-        opt("split", stringType(), "none"), opt("classes", listType(oneOfType({stringType(), symbolType({})}), 2),
-                                                 "sorted distinct labels"),
+       {req("csv", stringType(), "CSV with one row per image"), opt("root", stringType(), "the CSV's folder"),
+        opt("image", stringType(), "\"image\""), opt("label", stringType(), "\"label\""),
+        opt("patient", stringType(), "none"), opt("split", stringType(), "none"),
+        opt("classes", listType(oneOfType({stringType(), symbolType({})}), 2), "sorted distinct labels"),
         opt("multi_label", boolType(), "false"), opt("separator", stringType(), "\"|\""),
         opt("val_fraction", fraction(), "0.1"), opt("test_fraction", fraction(), "0.2"),
         opt("seed", seedType(), "the experiment seed")},
@@ -435,11 +488,15 @@ const BlockSchema& datasetOptions() {
                  opt("flip", boolType(), "true")},
                 0,
                 "crop to the breast (threshold + largest component), flip to a canonical side"},
-               {"clahe", {opt("clip", floatType(0.0, std::nullopt, true), "2.0"), opt("tiles", intType(1.0, 64.0), "8")},
-                0, "contrast-limited adaptive histogram equalisation"},
+               {"clahe",
+                {opt("clip", floatType(0.0, std::nullopt, true), "2.0"),
+                 opt("tiles", intType(1.0, 64.0), "8")},
+                0,
+                "contrast-limited adaptive histogram equalisation"},
                {"voi", {}, 0, "apply the DICOM VOI LUT / window stored in the file"},
                {"window",
-                {req("center", floatType()), req("width", floatType(1.0))}, // DICOM's LINEAR window: width >= 1
+                {req("center", floatType()),
+                 req("width", floatType(1.0))}, // DICOM's LINEAR window: width >= 1
                 0,
                 "intensity window"},
                {"normalize",
@@ -466,7 +523,8 @@ const BlockSchema& trainBlock() {
   static const TypeRef decay = floatType(0.0, 1.0);
   static const BlockSchema s = {
       "train block",
-      {req("epochs", intType(1.0, 1e6)), req("batch", intType(1.0, 1e6)),
+      {req("epochs", intType(1.0, 1e6)),
+       req("batch", intType(1.0, 1e6)),
        req("optimizer",
            callType({
                {"sgd",
@@ -475,25 +533,32 @@ const BlockSchema& trainBlock() {
                 0,
                 "stochastic gradient descent"},
                {"adam",
-                {req("lr", lr), opt("betas", listType(floatType(0.0, 1.0, false, true), 2, 2), "[0.9, 0.999]"),
+                {req("lr", lr),
+                 opt("betas", listType(floatType(0.0, 1.0, false, true), 2, 2), "[0.9, 0.999]"),
                  opt("eps", floatType(0.0, 1.0, true), "1e-8"), opt("weight_decay", decay, "0")},
                 0,
                 "Adam (L2 weight decay)"},
                {"adamw",
-                {req("lr", lr), opt("betas", listType(floatType(0.0, 1.0, false, true), 2, 2), "[0.9, 0.999]"),
+                {req("lr", lr),
+                 opt("betas", listType(floatType(0.0, 1.0, false, true), 2, 2), "[0.9, 0.999]"),
                  opt("eps", floatType(0.0, 1.0, true), "1e-8"), opt("weight_decay", decay, "0.01")},
                 0,
                 "AdamW (decoupled weight decay)"},
            })),
        opt("schedule",
            callType({
-               {"constant", {opt("warmup", floatType(0.0), "0", "epochs of linear warm-up")}, 0, "constant lr"},
+               {"constant",
+                {opt("warmup", floatType(0.0), "0", "epochs of linear warm-up")},
+                0,
+                "constant lr"},
                {"step",
                 {opt("every", intType(1.0), "1", "epochs between decays"),
                  opt("gamma", floatType(0.0, 1.0, true), "0.1"), opt("warmup", floatType(0.0), "0")},
                 0,
                 "multiply lr by gamma every N epochs"},
-               {"cosine", {opt("warmup", floatType(0.0), "0"), opt("min_lr", floatType(0.0), "0")}, 0,
+               {"cosine",
+                {opt("warmup", floatType(0.0), "0"), opt("min_lr", floatType(0.0), "0")},
+                0,
                 "cosine decay to min_lr after a linear warm-up"},
                {"onecycle",
                 {opt("max_lr", floatType(0.0, std::nullopt, true), "the optimizer's lr"),
@@ -509,33 +574,42 @@ const BlockSchema& trainBlock() {
                {"hflip", {}, 0, "horizontal flip with probability 1/2"},
                {"vflip", {}, 0, "vertical flip with probability 1/2"},
                {"rotate", {req("max", quantityType({"deg"}, 0.0, false))}, 1, "rotation by up to +-max"},
-               {"scale", {req("min", floatType(0.0, std::nullopt, true)), req("max", floatType(0.0, std::nullopt, true))},
-                2, "zoom by a factor in [min, max]"},
+               {"scale",
+                {req("min", floatType(0.0, std::nullopt, true)),
+                 req("max", floatType(0.0, std::nullopt, true))},
+                2,
+                "zoom by a factor in [min, max]"},
                {"brightness", {req("delta", floatType(0.0, 1.0))}, 1, "add a value in [-delta, delta]"},
                {"contrast", {req("delta", floatType(0.0, 1.0))}, 1, "scale contrast by 1 +- delta"},
            })),
            "[]"),
        opt("accumulate", intType(1.0, 1e4), "1", "gradient accumulation steps"),
        opt("clip_grad", floatType(0.0, std::nullopt, true), "off", "max global gradient norm"),
-       opt("loss",
-           callType({
-               {"cross_entropy",
-                {opt("class_weights", listType(floatType(0.0), 1), "none"),
-                 opt("label_smoothing", floatType(0.0, 1.0, false, true), "0")},
-                0,
-                "softmax cross entropy (single-label)"},
-               {"bce", {opt("pos_weight", listType(floatType(0.0), 1), "none")}, 0,
-                "binary cross entropy with logits (multi-label)"},
-           })),
+       opt("loss", callType({
+                       {"cross_entropy",
+                        {opt("class_weights", listType(floatType(0.0), 1), "none"),
+                         opt("label_smoothing", floatType(0.0, 1.0, false, true), "0")},
+                        0,
+                        "softmax cross entropy (single-label)"},
+                       {"bce",
+                        {opt("pos_weight", listType(floatType(0.0), 1), "none")},
+                        0,
+                        "binary cross entropy with logits (multi-label)"},
+                   })),
        opt("freeze", listType(pathType()), "[]", "layer paths whose parameters are not trained"),
        opt("lr_groups",
-           listType(callType({{"group", {req("path", pathType()), req("mult", floatType(0.0))}, 2,
+           listType(callType({{"group",
+                               {req("path", pathType()), req("mult", floatType(0.0))},
+                               2,
                                "lr multiplier for parameters under a layer path"}})),
            "[]"),
-       opt("channels_last", boolType(), "false"), opt("deterministic", boolType(), "true"),
-       opt("cudnn_benchmark", boolType(), "true"), opt("sync_bn", boolType(), "false"),
+       opt("channels_last", boolType(), "false"),
+       opt("deterministic", boolType(), "true"),
+       opt("cudnn_benchmark", boolType(), "true"),
+       opt("sync_bn", boolType(), "false"),
        opt("val", pathType(), "none", "split evaluated after every epoch, e.g. mammo.val"),
-       opt("workers", intType(0.0, 256.0), "2"), opt("steps_per_epoch", intType(1.0), "the whole split")}};
+       opt("workers", intType(0.0, 256.0), "2"),
+       opt("steps_per_epoch", intType(1.0), "the whole split")}};
   return s;
 }
 
@@ -543,13 +617,15 @@ const BlockSchema& evaluateBlock() {
   static const BlockSchema s = {
       "evaluate block",
       {opt("metrics",
-           listType(symbolType({"auc", "accuracy", "sensitivity", "specificity", "loss", "ppv", "npv", "f1"}), 1),
+           listType(symbolType({"auc", "accuracy", "sensitivity", "specificity", "loss", "ppv", "npv", "f1"}),
+                    1),
            "[auc]"),
        opt("threshold", oneOfType({floatType(0.0, 1.0, true, true), symbolType({"eer"})}), "0.5",
            "operating point, or eer for the equal-error point"),
        opt("bootstrap", intType(0.0, 1e6), "1000", "resamples for the AUC confidence interval"),
-       opt("ci", floatType(0.0, 1.0, true, true), "0.95"), opt("cam", intType(0.0, 1e4), "0", "Grad-CAM samples"),
-       opt("batch", intType(1.0, 1e6), "16"), opt("tta", boolType(), "false", "average with the flipped image")}};
+       opt("ci", floatType(0.0, 1.0, true, true), "0.95"),
+       opt("cam", intType(0.0, 1e4), "0", "Grad-CAM samples"), opt("batch", intType(1.0, 1e6), "16"),
+       opt("tta", boolType(), "false", "average with the flipped image")}};
   return s;
 }
 

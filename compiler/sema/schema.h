@@ -38,15 +38,15 @@ struct CallSchema {
 struct Type {
   enum class Kind { Int, Float, Bool, String, Size, Quantity, Symbol, Path, List, Call, OneOf };
   Kind kind = Kind::Int;
-  std::optional<double> min, max;        // Int, Float, Quantity magnitude
+  std::optional<double> min, max; // Int, Float, Quantity magnitude
   bool minExclusive = false, maxExclusive = false;
-  std::vector<std::string> symbols;      // Symbol: the allowed names
-  std::vector<std::string> units;        // Quantity: allowed units
-  TypeRef element;                       // List
+  std::vector<std::string> symbols;         // Symbol: the allowed names
+  std::vector<std::string> units;           // Quantity: allowed units
+  TypeRef element;                          // List
   size_t minItems = 0, maxItems = SIZE_MAX; // List
-  std::vector<CallSchema> calls;         // Call: the alternatives
-  std::vector<TypeRef> alternatives;     // OneOf
-  std::string describe() const;          // "an integer >= 1", "one of fp32, bf16, fp16", ...
+  std::vector<CallSchema> calls;            // Call: the alternatives
+  std::vector<TypeRef> alternatives;        // OneOf
+  std::string describe() const;             // "an integer >= 1", "one of fp32, bf16, fp16", ...
 };
 
 // Type constructors for the schema tables.
@@ -73,7 +73,8 @@ struct BlockSchema {
 
 // Checks `value` against `type`; `what` names the thing for messages ("attribute 'epochs'").
 // Returns false (after reporting) when the value does not fit.
-bool checkValue(const ast::Value& value, const Type& type, const std::string& what, diag::DiagnosticEngine& diags);
+bool checkValue(const ast::Value& value, const Type& type, const std::string& what,
+                diag::DiagnosticEngine& diags);
 // Checks a call's arguments against one schema (the callee name is already known to match).
 bool checkCall(const ast::Value& call, const CallSchema& schema, diag::DiagnosticEngine& diags);
 // Checks a block: unknown attributes (did you mean), duplicates, types, required ones (reported at `anchor`

@@ -1,4 +1,5 @@
-// Unit tests of the source manager and the diagnostics engine: positions, caret rendering, notes, JSON, limits.
+// Unit tests of the source manager and the diagnostics engine: positions, caret rendering, notes, JSON,
+// limits.
 #include "compiler/diag/diagnostics.h"
 
 #include <gtest/gtest.h>
@@ -31,12 +32,11 @@ TEST(Diagnostics, TextHasLocationCodeSourceLineAndCarets) {
   d.error("E0105", SourceRange{f, 21, 24}, "no network named 'bse'").note("did you mean 'base'?");
   std::ostringstream out;
   d.renderText(out);
-  EXPECT_EQ(out.str(),
-            "x.mhr:2:7: error[E0105]: no network named 'bse'\n"
-            " 2 | train bse on d.train at 8x8 {}\n"
-            "   |       ^^^\n"
-            "note: did you mean 'base'?\n"
-            "1 error\n");
+  EXPECT_EQ(out.str(), "x.mhr:2:7: error[E0105]: no network named 'bse'\n"
+                       " 2 | train bse on d.train at 8x8 {}\n"
+                       "   |       ^^^\n"
+                       "note: did you mean 'base'?\n"
+                       "1 error\n");
 }
 
 TEST(Diagnostics, NoteWithRangeAndIncludeChain) {

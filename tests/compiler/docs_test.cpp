@@ -51,7 +51,9 @@ TEST(Docs, EveryMhrBlockInTheDocsChecks) {
       mhr::support::writeFileAtomic(tmp, block);
       std::string out;
       EXPECT_EQ(run("cd '" MHR_SOURCE_DIR "' && '" MHR_BINARY "' check '" + tmp + "'", &out), 0)
-          << e.path() << " block " << blocks << ":\n" << block << "\n" << out;
+          << e.path() << " block " << blocks << ":\n"
+          << block << "\n"
+          << out;
       fs::remove(tmp);
     }
   }
@@ -67,7 +69,8 @@ TEST(Docs, EveryExperimentChecks) {
     ++files;
     std::string out;
     EXPECT_EQ(run("cd '" MHR_SOURCE_DIR "' && '" MHR_BINARY "' check '" + e.path().string() + "'", &out), 0)
-        << e.path() << "\n" << out;
+        << e.path() << "\n"
+        << out;
   }
   EXPECT_GT(files, 0);
 }

@@ -11,7 +11,9 @@ struct Parsed {
   diag::SourceManager sources;
   diag::DiagnosticEngine diags{sources};
   std::unique_ptr<ast::File> file;
-  explicit Parsed(const std::string& text) { file = parse::parseFile(sources.addFile("t.mhr", text), sources, diags); }
+  explicit Parsed(const std::string& text) {
+    file = parse::parseFile(sources.addFile("t.mhr", text), sources, diags);
+  }
 };
 } // namespace
 
@@ -25,7 +27,8 @@ TEST(Parser, NumbersKeepTheirSpellingAndValue) {
 }
 
 TEST(Parser, QuantitiesSplitNumberAndUnit) {
-  Parsed p("experiment \"x\"\ntrain n on d.train at 8x8 { augment: [rotate(-15deg)]; memory_budget: 1.5e1GiB }\n");
+  Parsed p(
+      "experiment \"x\"\ntrain n on d.train at 8x8 { augment: [rotate(-15deg)]; memory_budget: 1.5e1GiB }\n");
   ASSERT_FALSE(p.diags.hasErrors());
   const auto& st = ast::as<ast::StageStmt>(*p.file->statements[1]);
   const auto& rot = st.block->attrs[0].value.items[0].args[0].value;

@@ -1,6 +1,6 @@
 // tests/golden/runner.cpp — discovers tests/golden/<suite>/*.mhr, runs the real `mhr` binary on each (the
-// suite decides the command) and compares exit code, stdout and stderr with <case>.expected. One GoogleTest per
-// file, registered at start-up. A first line `# args: ...` adds arguments (e.g. --set overrides).
+// suite decides the command) and compares exit code, stdout and stderr with <case>.expected. One GoogleTest
+// per file, registered at start-up. A first line `# args: ...` adds arguments (e.g. --set overrides).
 // MHR_UPDATE_GOLDEN=1 rewrites the expected files instead of comparing.
 #include "support/files.h"
 #include "support/strings.h"
@@ -26,7 +26,8 @@ struct Outcome {
 
 // Runs a shell command line from the source root; stdout and stderr are captured separately.
 Outcome runCommand(const std::string& commandLine) {
-  std::string errFile = (fs::temp_directory_path() / ("mhr-golden-" + std::to_string(::getpid()) + ".err")).string();
+  std::string errFile =
+      (fs::temp_directory_path() / ("mhr-golden-" + std::to_string(::getpid()) + ".err")).string();
   std::string full = "cd '" MHR_SOURCE_DIR "' && " + commandLine + " 2>'" + errFile + "'";
   Outcome o;
   FILE* p = ::popen(full.c_str(), "r");
@@ -43,7 +44,7 @@ Outcome runCommand(const std::string& commandLine) {
 
 const std::map<std::string, std::string>& suiteCommands() {
   static const std::map<std::string, std::string> m = {
-      {"parse", "emit ast"}, {"check", "check"}, {"fmt", "fmt"},        {"verify", "check"},
+      {"parse", "emit ast"}, {"check", "check"},    {"fmt", "fmt"},         {"verify", "check"},
       {"ir", "emit ir"},     {"plan", "emit plan"}, {"explain", "explain"}, {"json", "check --format json"},
   };
   return m;
@@ -61,7 +62,8 @@ public:
     std::string args;
     auto text = mhr::support::readFile(MHR_SOURCE_DIR "/" + file_);
     ASSERT_TRUE(text) << "cannot read " << file_;
-    if (mhr::support::startsWith(*text, "# args:")) args = " " + mhr::support::trim(text->substr(7, text->find('\n') - 7));
+    if (mhr::support::startsWith(*text, "# args:"))
+      args = " " + mhr::support::trim(text->substr(7, text->find('\n') - 7));
     Outcome o = runCommand("'" MHR_BINARY "' " + suiteCommands().at(suite_) + " " + file_ + args);
     // A crash is never an acceptable answer to any input.
     ASSERT_LT(o.exitCode, 3) << "mhr crashed or was killed on " << file_ << "\n" << o.err;
@@ -88,7 +90,8 @@ public:
   void TestBody() override {
     Outcome first = runCommand("'" MHR_BINARY "' fmt " + file_);
     if (first.exitCode != 0) GTEST_SKIP() << file_ << " does not parse (an error case)";
-    std::string tmp = (fs::temp_directory_path() / ("mhr-fmt-" + std::to_string(::getpid()) + ".mhr")).string();
+    std::string tmp =
+        (fs::temp_directory_path() / ("mhr-fmt-" + std::to_string(::getpid()) + ".mhr")).string();
     mhr::support::writeFileAtomic(tmp, first.out);
     Outcome second = runCommand("'" MHR_BINARY "' fmt '" + tmp + "'");
     std::remove(tmp.c_str());
@@ -118,15 +121,15 @@ void registerAll() {
     if (!fs::is_directory(dir)) continue;
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(dir))
-      if (e.is_regular_file() && e.path().extension() == ".mhr") files.push_back(e.path().filename().string());
+      if (e.is_regular_file() && e.path().extension() == ".mhr")
+        files.push_back(e.path().filename().string());
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
       std::string rel = "tests/golden/" + suite + "/" + f;
       all.push_back(rel);
       testing::RegisterTest(("golden." + suite).c_str(), testName(f.substr(0, f.size() - 4)).c_str(), nullptr,
-                            nullptr, __FILE__, __LINE__, [suite = suite, rel]() -> testing::Test* {
-                              return new GoldenTest(suite, rel);
-                            });
+                            nullptr, __FILE__, __LINE__,
+                            [suite = suite, rel]() -> testing::Test* { return new GoldenTest(suite, rel); });
     }
   }
   all.clear(); // fmt runs on every .mhr below these folders (includes and suite files alike)
