@@ -31,6 +31,7 @@ std::vector<size_t> epochOrder(size_t n, const LoaderOptions& o) {
   const size_t world = size_t(o.worldSize);
   size_t perRank = o.dropLast ? n / world : (n + world - 1) / world;
   size_t total = perRank * world;
+  if (!o.padShards && !o.dropLast) total = n;
   if (total > n) { // pad by repeating the beginning (cyclically, if the pad is longer than the list)
     size_t missing = total - n;
     for (size_t k = 0; k < missing; ++k) all.push_back(all[k % n]);

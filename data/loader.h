@@ -41,6 +41,9 @@ struct LoaderOptions {
   bool dropLast = false;
   int64_t rank = 0;
   int64_t worldSize = 1;
+  // false (evaluation): no padding, rank r takes r, r + world, ... < n, so the shards partition the split
+  // exactly (their sizes differ by at most one, a rank may get none).
+  bool padShards = true;
 };
 
 struct Batch {

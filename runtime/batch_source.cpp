@@ -27,7 +27,8 @@ public:
   bool multiLabel() const override { return split_.multiLabel; }
   // This rank's samples per epoch (all of them in one process).
   int64_t samples() const override {
-    const int64_t n = static_cast<int64_t>(split_.size()), w = options_.worldSize;
+    const int64_t n = static_cast<int64_t>(split_.size()), w = options_.worldSize, r = options_.rank;
+    if (!options_.padShards && !options_.dropLast) return n > r ? (n - r + w - 1) / w : 0;
     return options_.dropLast ? n / w : (n + w - 1) / w;
   }
   void startEpoch(int64_t epoch) override {
@@ -42,6 +43,7 @@ public:
     o.dropLast = options_.dropLast;
     o.rank = options_.rank;
     o.worldSize = options_.worldSize;
+    o.padShards = options_.padShards;
     loader_ = std::make_unique<data::BatchLoader>(split_, o);
   }
   int64_t batchesPerEpoch() const override {

@@ -48,6 +48,7 @@ struct SourceOptions {
   std::vector<plan::Value> augment; // training only
   int64_t rank = 0;                 // data-parallel: this rank's shard (data/loader.h, DistributedSampler's)
   int64_t worldSize = 1;
+  bool padShards = true; // false: the shards partition the split exactly (evaluation; data/loader.h)
 };
 
 // Batches from the data layer (data::BatchLoader over a prepared, memory-mapped split). `split` must outlive

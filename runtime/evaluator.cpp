@@ -2,6 +2,7 @@
 
 #include "compiler/ir/shapes.h"
 #include "support/assert.h"
+#include "support/error.h"
 
 #include <algorithm>
 #include <cmath>
@@ -83,6 +84,76 @@ PredictionSet predict(NetworkImpl& net, BatchSource& source, const EvalContext& 
   return out;
 }
 
+PredictionSet gatherShards(const PredictionSet& local, Distributed& dist, const std::string& exchange,
+                           double* meanLoss) {
+  const int64_t world = dist.worldSize(), rank = dist.rank();
+  const int64_t k = static_cast<int64_t>(local.classes.size());
+  const torch::Device device(dist.device());
+  const auto f64 = torch::TensorOptions().dtype(torch::kDouble);
+  // Shard sizes (and the loss sums) first; then scores and labels, each rank filling its own slot of a zero
+  // tensor that the sum all-reduce completes: all-gather with the one collective every backend has.
+  torch::Tensor sizes = torch::zeros({world + 2}, f64);
+  double* pz = sizes.data_ptr<double>();
+  pz[rank] = static_cast<double>(local.scores.size());
+  if (meanLoss && !local.scores.empty()) {
+    pz[world] = *meanLoss * static_cast<double>(local.scores.size());
+    pz[world + 1] = static_cast<double>(local.scores.size());
+  }
+  sizes = sizes.to(device);
+  dist.allReduceSum(sizes, exchange + ": shard sizes");
+  sizes = sizes.to(torch::kCPU);
+  std::vector<int64_t> counts(static_cast<size_t>(world));
+  int64_t most = 0;
+  for (int64_t q = 0; q < world; ++q) most = std::max(most, counts[size_t(q)] = sizes[q].item<int64_t>());
+  torch::Tensor scores = torch::zeros({world, most, k}, f64), labels = torch::zeros({world, most, k}, f64);
+  double* ps = scores.data_ptr<double>() + rank * most * k;
+  double* pl = labels.data_ptr<double>() + rank * most * k;
+  for (size_t i = 0; i < local.scores.size(); ++i)
+    for (int64_t c = 0; c < k; ++c) {
+      ps[int64_t(i) * k + c] = static_cast<double>(local.scores[i][size_t(c)]);
+      pl[int64_t(i) * k + c] = static_cast<double>(local.labels[i][size_t(c)]);
+    }
+  scores = scores.to(device);
+  labels = labels.to(device);
+  dist.allReduceSum(scores, exchange + ": scores");
+  dist.allReduceSum(labels, exchange + ": labels");
+  scores = scores.to(torch::kCPU).contiguous();
+  labels = labels.to(torch::kCPU).contiguous();
+  // Sample ids are strings: through the store (small: one line per sample).
+  std::string mine;
+  for (const std::string& id : local.sampleIds) mine += id + '\n';
+  dist.storeSet(exchange + "/ids/" + std::to_string(rank), mine);
+  std::vector<std::vector<std::string>> ids(static_cast<size_t>(world));
+  for (int64_t q = 0; q < world; ++q) {
+    std::string all = q == rank ? mine : dist.storeGet(exchange + "/ids/" + std::to_string(q));
+    for (size_t start = 0, end; (end = all.find('\n', start)) != std::string::npos; start = end + 1)
+      ids[size_t(q)].push_back(all.substr(start, end - start));
+    if (static_cast<int64_t>(ids[size_t(q)].size()) != counts[size_t(q)])
+      throw UserError(exchange + ": rank " + std::to_string(q) + " sent " +
+                      std::to_string(ids[size_t(q)].size()) + " sample ids for " +
+                      std::to_string(counts[size_t(q)]) + " predictions");
+  }
+  PredictionSet out;
+  out.stage = local.stage;
+  out.classes = local.classes;
+  out.multiLabel = local.multiLabel;
+  const double* s = scores.data_ptr<double>();
+  const double* l = labels.data_ptr<double>();
+  for (int64_t i = 0; i < most; ++i)
+    for (int64_t q = 0; q < world; ++q) {
+      if (i >= counts[size_t(q)]) continue;
+      const int64_t at = (q * most + i) * k;
+      out.scores.emplace_back(s + at, s + at + k);
+      out.labels.emplace_back(l + at, l + at + k);
+      out.sampleIds.push_back(ids[size_t(q)][size_t(i)]);
+    }
+  if (meanLoss) {
+    const double n = sizes[world + 1].item<double>();
+    *meanLoss = n > 0 ? sizes[world].item<double>() / n : NAN;
+  }
+  return out;
+}
+
 ir::NodeId camNode(const ir::Graph& graph, int64_t height, int64_t width) {
   ir::ShapeResult shapes = ir::inferShapes(graph, 1, height, width);
   if (!shapes.ok()) return ir::kNoNode;
@@ -117,6 +188,11 @@ EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, Bat
   };
   double loss = NAN;
   PredictionSet predictions = predict(net, source, context, config.tta, wants("loss") ? &loss : nullptr);
+  const bool sharded = context.distributed && context.distributed->worldSize() > 1;
+  if (sharded)
+    predictions = gatherShards(predictions, *context.distributed,
+                               "mhr/eval/" + context.stageKey + "/" + std::to_string(context.step),
+                               wants("loss") ? &loss : nullptr);
   EvaluationSummary summary =
       summarize(predictions, config.threshold, config.bootstrap, config.ciLevel, context.seed);
   const bool binary = !predictions.multiLabel && predictions.classes.size() == 2;
@@ -158,7 +234,9 @@ EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, Bat
   for (const std::string& w : summary.warnings) sink.setTag(p + "warning", w);
   sink.logPredictions(predictions);
 
-  if (config.camSamples > 0 && !predictions.scores.empty()) {
+  // Grad-CAM on rank 0 only (the others log into a null sink), over the whole split.
+  BatchSource& camSource = context.camSource ? *context.camSource : source;
+  if (config.camSamples > 0 && !predictions.scores.empty() && (!sharded || context.distributed->isRoot())) {
     // Half the most suspicious samples, half the least: what a reader wants to compare.
     const size_t positive = binary ? 1 : 0;
     std::vector<size_t> order(predictions.scores.size());
@@ -174,8 +252,8 @@ EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, Bat
     for (size_t i = 0; chosen.size() < want; ++i) chosen.push_back(order[order.size() - 1 - i]);
     std::map<std::string, size_t> row;
     for (size_t i : chosen) row[predictions.sampleIds[i]] = i;
-    source.startEpoch(0);
-    while (std::optional<TensorBatch> b = source.next()) {
+    camSource.startEpoch(0);
+    while (std::optional<TensorBatch> b = camSource.next()) {
       for (int64_t i = 0; i < b->size(); ++i) {
         auto it = row.find(b->ids[static_cast<size_t>(i)]);
         if (it == row.end()) continue;

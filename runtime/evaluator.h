@@ -7,6 +7,7 @@
 
 #include "compiler/plan/plan.h"
 #include "runtime/batch_source.h"
+#include "runtime/distributed.h"
 #include "runtime/metrics.h"
 #include "runtime/metrics_sink.h"
 #include "runtime/network.h"
@@ -24,6 +25,11 @@ struct EvalContext {
   uint64_t seed = 0; // bootstrap
   int64_t step = 0;  // step/epoch recorded with the metrics
   int64_t epoch = 0;
+  // Data-parallel evaluation: `source` holds this rank's shard (padShards off, so the shards partition the
+  // split); the predictions are gathered on every rank, in the split's order, before the metrics. Grad-CAM
+  // runs on rank 0 only, over `camSource` (the whole split); without one, over `source`.
+  Distributed* distributed = nullptr;
+  BatchSource* camSource = nullptr;
 };
 
 // Runs the network in eval mode over one pass of `source` (which must not shuffle or augment). Scores are
@@ -32,6 +38,12 @@ struct EvalContext {
 // flipped image's.
 PredictionSet predict(NetworkImpl& net, BatchSource& source, const EvalContext& context, bool tta,
                       double* meanLoss = nullptr);
+
+// The shards of a data-parallel evaluation, reassembled on every rank: rank r's i-th sample is the split's
+// sample r + i * world (data/loader.h without padding). `meanLoss`, when not null, becomes the mean over the
+// whole split. Every rank must call it with the same stage key and step (they name the exchange).
+PredictionSet gatherShards(const PredictionSet& local, Distributed& dist, const std::string& exchange,
+                           double* meanLoss = nullptr);
 
 // predict + the summary + logging + Grad-CAM. Returns the summary (also for the caller's console table).
 EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, BatchSource& source,

@@ -188,16 +188,18 @@ private:
 
   std::unique_ptr<BatchSource> source(const std::string& datasetName, const std::string& splitName,
                                       const plan::Size& at, const NetworkImpl& net, int64_t batch,
-                                      bool training, const plan::TrainConfig* cfg, uint64_t seed) {
+                                      bool training, const plan::TrainConfig* cfg, uint64_t seed,
+                                      bool evalShard = false) {
     const data::PreparedSplit& ps = split(datasetName, splitName, at);
     SourceOptions o;
     o.batch = batch;
     o.shuffle = training;
     o.seed = seed;
     o.workers = cfg ? cfg->workers : 2;
-    if (training && options_.distributed) {
+    if ((training || evalShard) && options_.distributed) {
       o.rank = options_.distributed->rank();
       o.worldSize = options_.distributed->worldSize();
+      o.padShards = training; // evaluation: the shards partition the split, nothing counted twice
     }
     o.channels = net.graph().node(net.graph().inputId()).input.channels;
     if (training && cfg) o.augment = cfg->augment;
@@ -241,7 +243,9 @@ private:
         ds = sp.substr(0, dot);
         sp = sp.substr(dot + 1);
       }
-      valSrc = source(ds, sp, stage.resolution, *live.net, cfg.batch, false, &cfg, seed);
+      // Data-parallel: each rank validates its shard; the trainer gathers the predictions.
+      valSrc = source(ds, sp, stage.resolution, *live.net, cfg.batch, false, &cfg, seed,
+                      options_.distributed && options_.distributed->worldSize() > 1);
     }
 
     // Activation checkpointing and the memory estimate, from the compiler's cost model.
@@ -306,9 +310,18 @@ private:
     }
     live.net->to(device_);
     const uint64_t seed = verify::deriveSeed(static_cast<uint64_t>(plan_.seed), stage.key, 0);
+    // Data-parallel: each rank predicts its shard of the split, the predictions are gathered on every rank
+    // (evaluator.h), and rank 0 alone computes Grad-CAM, over a source of the whole split.
+    const bool sharded = options_.distributed && options_.distributed->worldSize() > 1;
     auto src = source(stage.dataset, stage.split, stage.resolution, *live.net, stage.eval.batch, false,
+                      nullptr, seed, sharded);
+    std::unique_ptr<BatchSource> camSrc;
+    if (sharded && root_ && stage.eval.camSamples > 0)
+      camSrc = source(stage.dataset, stage.split, stage.resolution, *live.net, stage.eval.batch, false,
                       nullptr, seed);
     EvalContext ctx;
+    ctx.distributed = options_.distributed.get();
+    ctx.camSource = camSrc.get();
     ctx.stageKey = stage.key;
     ctx.device = device_;
     ctx.progress = progress_;

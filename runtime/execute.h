@@ -42,7 +42,8 @@ struct ExecuteOptions {
   std::ostream* log = nullptr; // warnings and stage lines; nullptr = std::cerr
   // Data-parallel (runtime/distributed.h): every rank executes the whole plan; train stages read this rank's
   // shard of the training split (torch's DistributedSampler order) and average gradients; evaluation and
-  // validation run on every rank over the whole split (identical results; only rank 0's sink records).
+  // validation predict this rank's unpadded shard and gather the predictions (evaluator.h), so every rank
+  // computes the metrics of the whole split; only rank 0's sink records them.
   // Only rank 0 writes checkpoints and stage markers (in a folder every rank can read, for resume). The
   // device is the group's (cuda:LOCAL_RANK on CUDA). nullptr = one process.
   std::shared_ptr<Distributed> distributed;

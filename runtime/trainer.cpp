@@ -453,6 +453,11 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
       ec.progress = ctx.progress;
       double valLoss = NAN;
       PredictionSet preds = predict(net, *valSource, ec, false, &valLoss);
+      // Data-parallel: valSource is this rank's shard (execute.cpp); gathered, every rank has the whole
+      // split.
+      if (dist && dist->worldSize() > 1)
+        preds =
+            gatherShards(preds, *dist, "mhr/val/" + ctx.stageKey + "/" + std::to_string(runStep), &valLoss);
       EvaluationSummary s = summarize(preds, 0.5, 0, 0.95, ctx.seed);
       sink.logMetric(p + "val_loss", valLoss, runStep, epoch + 1);
       if (s.auc) sink.logMetric(p + "val_auc", *s.auc, runStep, epoch + 1);

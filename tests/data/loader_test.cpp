@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <numeric>
 #include <set>
 #include <sstream>
 
@@ -141,6 +143,28 @@ TEST(Loader, ShardsLikeDistributedSampler) {
       std::vector<size_t> whole = epochOrder(n, o);
       for (size_t i = 0; i < per; ++i) EXPECT_EQ(shards[1][i], whole[(3 * i + 1) % n]);
     }
+  }
+}
+
+TEST(Loader, UnpaddedShardsPartitionTheSplit) {
+  // Evaluation's shards: every sample exactly once over the ranks, rank r at positions r, r + world, ...
+  for (size_t n : {size_t(2), size_t(10), size_t(12), size_t(13)}) {
+    LoaderOptions o;
+    o.shuffle = false;
+    o.padShards = false;
+    o.worldSize = 4;
+    std::vector<size_t> all;
+    for (int64_t r = 0; r < 4; ++r) {
+      o.rank = r;
+      std::vector<size_t> s = epochOrder(n, o);
+      EXPECT_EQ(s.size(), n > size_t(r) ? (n - size_t(r) + 3) / 4 : 0) << n << " rank " << r;
+      for (size_t i = 0; i < s.size(); ++i) EXPECT_EQ(s[i], 4 * i + size_t(r));
+      all.insert(all.end(), s.begin(), s.end());
+    }
+    std::sort(all.begin(), all.end());
+    std::vector<size_t> expected(n);
+    std::iota(expected.begin(), expected.end(), size_t(0));
+    EXPECT_EQ(all, expected);
   }
 }
 

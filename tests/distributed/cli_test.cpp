@@ -63,8 +63,8 @@ std::string spec(int64_t epochs, int64_t batch) {
          "network net = tiny_cnn(classes: 2, in_channels: 1)\n"
          "train net on d.train at 32x26 {\n  epochs: " +
          std::to_string(epochs) + "\n  batch: " + std::to_string(batch) +
-         "\n  optimizer: sgd(lr: 0.05, momentum: 0.9)\n  sync_bn: true\n  workers: 0\n}\n"
-         "evaluate net on d.test at 32x26 { metrics: [auc, accuracy] }\n";
+         "\n  optimizer: sgd(lr: 0.05, momentum: 0.9)\n  sync_bn: true\n  workers: 0\n  val: d.val\n}\n"
+         "evaluate net on d.test at 32x26 { metrics: [auc, accuracy, loss]; cam: 3 }\n";
 }
 
 std::string mhr(const TempDir& dir, const std::string& args, const std::string& env = "") {
@@ -119,6 +119,44 @@ TEST(DistributedCli, TwoProcessesMakeOneRunEqualToOneProcessOverTheCombinedBatch
     EXPECT_NEAR(s.getDouble(0), s.getDouble(1), 1e-4 * std::max(1.0, std::abs(s.getDouble(0))));
   }
   EXPECT_EQ(pairs, steps2);
+
+  // Evaluation is sharded over the ranks and gathered: the same samples in the same order with the same
+  // scores as the lone process, the same AUC and loss, and Grad-CAM maps (rank 0 alone) for as many samples.
+  const int64_t tested = count(db, "SELECT COUNT(DISTINCT sample_id) FROM predictions");
+  EXPECT_GT(tested, 2);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM prediction_sets WHERE sample_count = " + std::to_string(tested)),
+            2);
+  tracker::Stmt p = t.db().prepare(
+      "SELECT a.sample_id = b.sample_id, a.label = b.label, a.score, b.score FROM predictions a "
+      "JOIN predictions b ON a.stage = b.stage AND a.sample_index = b.sample_index AND a.class = b.class "
+      "AND a.run_uuid < b.run_uuid");
+  int64_t rows = 0;
+  while (p.step()) {
+    ++rows;
+    EXPECT_EQ(p.getInt(0), 1);
+    EXPECT_EQ(p.getInt(1), 1);
+    EXPECT_NEAR(p.getDouble(2), p.getDouble(3), 1e-4);
+  }
+  EXPECT_EQ(rows, 2 * tested); // two classes
+  // The validation pass after each epoch is sharded and gathered the same way.
+  tracker::Stmt v = t.db().prepare(
+      "SELECT a.value, b.value FROM metrics a JOIN metrics b ON a.step = b.step AND a.key = b.key "
+      "AND a.run_uuid < b.run_uuid WHERE a.key IN ('train.net/val_loss', 'train.net/val_accuracy')");
+  int64_t validations = 0;
+  while (v.step()) {
+    ++validations;
+    EXPECT_NEAR(v.getDouble(0), v.getDouble(1), 1e-4);
+  }
+  EXPECT_EQ(validations, 2 * 2); // two epochs, two metrics
+  for (const char* key : {"evaluate.net/auc", "evaluate.net/loss", "evaluate.net/accuracy"}) {
+    tracker::Stmt m =
+        t.db().prepare("SELECT MIN(value), MAX(value), COUNT(*) FROM latest_metrics WHERE key = ?");
+    m.bind(1, std::string(key));
+    ASSERT_TRUE(m.step()) << key;
+    EXPECT_EQ(m.getInt(2), 2) << key;
+    EXPECT_NEAR(m.getDouble(0), m.getDouble(1), 1e-4) << key;
+  }
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM cams"), 6);
 }
 
 TEST(DistributedCli, AKilledRankFailsTheRunWhichResumesOnAnotherWorldSize) {
