@@ -90,6 +90,22 @@ int64_t count(const std::string& db, const std::string& sql) {
   return s.step() ? s.getInt(0) : -1;
 }
 
+// The points of the metrics named by `keys` (an SQL list) logged at the same step by both runs of `t` agree
+// within `tolerance` (scaled by the value above 1 when `relative`); returns how many pairs there were.
+int64_t expectMetricPairsNear(tracker::Tracker& t, const std::string& keys, double tolerance, bool relative) {
+  tracker::Stmt s = t.db().prepare(
+      "SELECT a.value, b.value FROM metrics a JOIN metrics b ON a.step = b.step AND a.key = b.key "
+      "AND a.run_uuid < b.run_uuid WHERE a.key IN (" +
+      keys + ")");
+  int64_t pairs = 0;
+  while (s.step()) {
+    ++pairs;
+    EXPECT_NEAR(s.getDouble(0), s.getDouble(1),
+                relative ? tolerance * std::max(1.0, std::abs(s.getDouble(0))) : tolerance);
+  }
+  return pairs;
+}
+
 TEST(DistributedCli, TwoProcessesMakeOneRunEqualToOneProcessOverTheCombinedBatch) {
   TempDir dir;
   support::writeFileAtomic(dir.file("two.mhr"), spec(2, 4));
@@ -110,15 +126,7 @@ TEST(DistributedCli, TwoProcessesMakeOneRunEqualToOneProcessOverTheCombinedBatch
   EXPECT_EQ(count(db, "SELECT COUNT(*) FROM metrics WHERE key = 'train.net/loss'"), 2 * steps2);
   // Same weights at every step: the logged step losses (two ranks: the mean over both halves) agree.
   tracker::Tracker t = tracker::Tracker::openExisting(db);
-  tracker::Stmt s = t.db().prepare(
-      "SELECT a.value, b.value FROM metrics a JOIN metrics b ON a.step = b.step AND a.key = b.key "
-      "AND a.run_uuid < b.run_uuid WHERE a.key = 'train.net/loss'");
-  int64_t pairs = 0;
-  while (s.step()) {
-    ++pairs;
-    EXPECT_NEAR(s.getDouble(0), s.getDouble(1), 1e-4 * std::max(1.0, std::abs(s.getDouble(0))));
-  }
-  EXPECT_EQ(pairs, steps2);
+  EXPECT_EQ(expectMetricPairsNear(t, "'train.net/loss'", 1e-4, true), steps2);
 
   // Evaluation is sharded over the ranks and gathered: the same samples in the same order with the same
   // scores as the lone process, the same AUC and loss, and Grad-CAM maps (rank 0 alone) for as many samples.
@@ -139,15 +147,8 @@ TEST(DistributedCli, TwoProcessesMakeOneRunEqualToOneProcessOverTheCombinedBatch
   }
   EXPECT_EQ(rows, 2 * tested); // two classes
   // The validation pass after each epoch is sharded and gathered the same way.
-  tracker::Stmt v = t.db().prepare(
-      "SELECT a.value, b.value FROM metrics a JOIN metrics b ON a.step = b.step AND a.key = b.key "
-      "AND a.run_uuid < b.run_uuid WHERE a.key IN ('train.net/val_loss', 'train.net/val_accuracy')");
-  int64_t validations = 0;
-  while (v.step()) {
-    ++validations;
-    EXPECT_NEAR(v.getDouble(0), v.getDouble(1), 1e-4);
-  }
-  EXPECT_EQ(validations, 2 * 2); // two epochs, two metrics
+  EXPECT_EQ(expectMetricPairsNear(t, "'train.net/val_loss', 'train.net/val_accuracy'", 1e-4, false),
+            2 * 2); // two epochs, two metrics
   for (const char* key : {"evaluate.net/auc", "evaluate.net/loss", "evaluate.net/accuracy"}) {
     tracker::Stmt m =
         t.db().prepare("SELECT MIN(value), MAX(value), COUNT(*) FROM latest_metrics WHERE key = ?");
