@@ -85,6 +85,23 @@ std::string closestMatch(std::string_view word, const std::vector<std::string>& 
   return best <= limit ? bestName : "";
 }
 
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '\t') {
+      out += "\\t";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::string formatNumber(double value) {
   char buf[64];
   // Whole numbers below a million read best as integers: 100, not 1e2.

@@ -22,6 +22,10 @@ size_t editDistance(std::string_view a, std::string_view b);
 // (distance <= max(1, len/3), case-insensitive). Ties go to the earliest candidate.
 std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates);
 
+// `text` as a .mhr string literal: in double quotes, with \" \\ \n and \t escaped (what the parser reads
+// back).
+std::string quoted(std::string_view text);
+
 // Renders a double the way users wrote it where possible: shortest round-trip form ("0.05", "1e-05").
 std::string formatNumber(double value);
 

@@ -9,23 +9,6 @@ namespace mhr::ast {
 
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    if (c == '\t') {
-      out += "\\t";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 class Printer {
 public:
   explicit Printer(const diag::SourceManager& sources) : sources_(sources) {}
@@ -54,7 +37,7 @@ public:
            head + "quantity " + support::formatNumber(v.floatValue) + " unit " + v.text + " " + at(v.range));
       break;
     case Value::Kind::String:
-      line(depth, head + "string " + quote(v.text) + " " + at(v.range));
+      line(depth, head + "string " + support::quoted(v.text) + " " + at(v.range));
       break;
     case Value::Kind::Bool:
       line(depth, head + std::string("bool ") + (v.boolValue ? "true" : "false") + " " + at(v.range));
@@ -98,7 +81,7 @@ public:
     std::string head = std::string(kindName(s.kind)) + " " + at(s.range);
     switch (s.kind) {
     case Stmt::Kind::Experiment:
-      line(0, head + " " + quote(as<ExperimentStmt>(s).name.text));
+      line(0, head + " " + support::quoted(as<ExperimentStmt>(s).name.text));
       break;
     case Stmt::Kind::Seed:
       line(0, head + " " + as<SeedStmt>(s).seed.spelling);
@@ -107,7 +90,7 @@ public:
       line(0, head + " " + as<PreservationStmt>(s).level.text);
       break;
     case Stmt::Kind::Include:
-      line(0, head + " " + quote(as<IncludeStmt>(s).path.text));
+      line(0, head + " " + support::quoted(as<IncludeStmt>(s).path.text));
       break;
     case Stmt::Kind::Dataset: {
       const auto& d = as<DatasetStmt>(s);
@@ -165,9 +148,9 @@ std::string canonicalNumber(const Value& v) {
 
 std::string printAst(const File& file, const diag::SourceManager& sources) {
   Printer p(sources);
-  p.line(0, "file " + quote(sources.file(file.id).path));
+  p.line(0, "file " + support::quoted(sources.file(file.id).path));
   for (const auto& s : file.statements) p.statement(*s);
-  for (const auto& c : file.comments) p.line(0, "comment " + p.at(c.range) + " " + quote(c.text));
+  for (const auto& c : file.comments) p.line(0, "comment " + p.at(c.range) + " " + support::quoted(c.text));
   return p.str();
 }
 
@@ -180,7 +163,7 @@ std::string printValue(const Value& v) {
   case Value::Kind::Quantity:
     return v.spelling;
   case Value::Kind::String:
-    return quote(v.text);
+    return support::quoted(v.text);
   case Value::Kind::Bool:
     return v.boolValue ? "true" : "false";
   case Value::Kind::Path:
@@ -258,7 +241,7 @@ std::string canonicalText(const std::vector<const Stmt*>& statements) {
     out << kindName(s->kind) << " ";
     switch (s->kind) {
     case Stmt::Kind::Experiment:
-      out << quote(as<ExperimentStmt>(*s).name.text);
+      out << support::quoted(as<ExperimentStmt>(*s).name.text);
       break;
     case Stmt::Kind::Seed:
       out << as<SeedStmt>(*s).seed.intValue;
@@ -267,7 +250,7 @@ std::string canonicalText(const std::vector<const Stmt*>& statements) {
       out << as<PreservationStmt>(*s).level.text;
       break;
     case Stmt::Kind::Include:
-      out << quote(as<IncludeStmt>(*s).path.text);
+      out << support::quoted(as<IncludeStmt>(*s).path.text);
       break;
     case Stmt::Kind::Dataset: {
       const auto& d = as<DatasetStmt>(*s);

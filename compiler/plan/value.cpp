@@ -82,25 +82,6 @@ const Value* Value::arg(const std::string& name) const {
   return nullptr;
 }
 
-namespace {
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    if (c == '\t') {
-      out += "\\t";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-} // namespace
-
 std::string Value::str() const {
   switch (kind) {
   case Kind::None:
@@ -116,7 +97,7 @@ std::string Value::str() const {
     return s;
   }
   case Kind::String:
-    return quote(text);
+    return support::quoted(text);
   case Kind::Symbol:
     return text;
   case Kind::Size:

@@ -31,6 +31,13 @@ TEST(Strings, FormatNumberRoundTripsShortest) {
   EXPECT_EQ(formatNumber(2.5e7), "2.5e7");
 }
 
+TEST(Strings, QuotedEscapesWhatTheParserReadsBack) {
+  EXPECT_EQ(quoted("data/synth"), "\"data/synth\"");
+  EXPECT_EQ(quoted("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(quoted("x\ny\tz"), "\"x\\ny\\tz\"");
+  EXPECT_EQ(quoted(""), "\"\"");
+}
+
 TEST(Strings, SplitKeepsEmptyParts) {
   auto p = split("a..b", '.');
   ASSERT_EQ(p.size(), 3u);
