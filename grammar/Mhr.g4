@@ -47,6 +47,7 @@ morphStmt
   | GROW KERNEL path TO SIZE                   # growStmt
   | ACTIVATION path TO value                   # activationStmt
   | REPLACE HEAD WITH call                     # replaceStmt
+  | BRANCH path TO path WITH value             # branchStmt
   ;
 widenTarget : path | '[' path ( ',' path )* ','? ']' ;
 
@@ -70,7 +71,7 @@ path      : name | PATH ;
 name
   : IDENT | EXPERIMENT | SEED | PRESERVATION | INCLUDE | DATASET | NETWORK | MORPH | TRAIN | EVALUATE
   | ON | AT | SWEEP | UPSCALE | BY | DEEPEN | AFTER | WITH | WIDEN | TO | SPLIT | GROW | KERNEL
-  | ACTIVATION | REPLACE | HEAD
+  | ACTIVATION | REPLACE | HEAD | BRANCH
   ;
 
 // ---- lexer ----
@@ -99,6 +100,7 @@ KERNEL       : 'kernel' ;
 ACTIVATION   : 'activation' ;
 REPLACE      : 'replace' ;
 HEAD         : 'head' ;
+BRANCH       : 'branch' ;
 TRUE         : 'true' ;
 FALSE        : 'false' ;
 

@@ -1,5 +1,6 @@
 #include "runtime/evaluator.h"
 
+#include "compiler/ir/paths.h"
 #include "compiler/ir/shapes.h"
 #include "support/assert.h"
 #include "support/error.h"
@@ -159,7 +160,8 @@ ir::NodeId camNode(const ir::Graph& graph, int64_t height, int64_t width) {
   if (!shapes.ok()) return ir::kNoNode;
   for (ir::NodeId id = static_cast<ir::NodeId>(graph.size()) - 1; id >= 0; --id)
     if (graph.node(id).op != ir::OpKind::Input && shapes.shapes[static_cast<size_t>(id)].rank == 4 &&
-        shapes.shapes[static_cast<size_t>(id)].h > 1 && graph.node(id).op != ir::OpKind::AdaptiveAvgPool2d)
+        shapes.shapes[static_cast<size_t>(id)].h > 1 && graph.node(id).op != ir::OpKind::AdaptiveAvgPool2d &&
+        graph.node(id).op != ir::OpKind::AdaptiveMaxPool2d && !ir::inBranch(graph.node(id).name))
       return id;
   return ir::kNoNode;
 }

@@ -156,6 +156,7 @@ StateDict applyRecipe(const plan::MorphRecipe& recipe, const StateDict& parent, 
     case plan::MorphRecipe::Kind::Deepen:
     case plan::MorphRecipe::Kind::Activation:
     case plan::MorphRecipe::Kind::ReplaceHead:
+    case plan::MorphRecipe::Kind::Branch:
       break; // created/removed tensors only
     }
     for (const plan::TensorInit& init : recipe.created) out[init.name] = makeInit(init, parent);

@@ -341,6 +341,8 @@ torch::Tensor NetworkImpl::evalNode(ir::NodeId id, std::vector<torch::Tensor>& v
   }
   case ir::OpKind::AdaptiveAvgPool2d:
     return torch::adaptive_avg_pool2d(in(0), {node.adaptive.outH, node.adaptive.outW});
+  case ir::OpKind::AdaptiveMaxPool2d:
+    return std::get<0>(torch::adaptive_max_pool2d(in(0), {node.adaptive.outH, node.adaptive.outW}));
   case ir::OpKind::Add:
     if (mayOverwriteInput && in(0).scalar_type() == in(1).scalar_type() && in(0).sizes() == in(1).sizes())
       return in(0).add_(in(1));

@@ -196,10 +196,10 @@ const char* kScript = R"JS(
 
 bool isKeyword(const std::string& w) {
   static const std::set<std::string> keywords = {
-      "experiment", "seed",     "preservation", "include", "dataset",     "network", "morph",      "train",
-      "evaluate",   "sweep",    "on",           "at",      "with",        "by",      "to",         "after",
-      "split",      "upscale",  "deepen",       "widen",   "grow",        "kernel",  "activation", "replace",
-      "head",       "residual", "exact",        "eval",    "approximate", "true",    "false"};
+      "experiment", "seed",    "preservation", "include", "dataset", "network",     "morph",      "train",
+      "evaluate",   "sweep",   "on",           "at",      "with",    "by",          "to",         "after",
+      "split",      "upscale", "deepen",       "widen",   "grow",    "kernel",      "activation", "replace",
+      "head",       "branch",  "residual",     "exact",   "eval",    "approximate", "true",       "false"};
   return keywords.count(w) > 0;
 }
 

@@ -71,6 +71,8 @@ const char* kindName(MorphStmt::Kind k) {
     return "activation";
   case MorphStmt::Kind::ReplaceHead:
     return "replace head";
+  case MorphStmt::Kind::Branch:
+    return "branch";
   }
   return "?";
 }

@@ -74,14 +74,16 @@ struct Block {
 
 // ---- morph statements (inside `network X = morph P { ... }`) ----
 struct MorphStmt {
-  enum class Kind { Upscale, Deepen, Widen, GrowKernel, Activation, ReplaceHead };
+  enum class Kind { Upscale, Deepen, Widen, GrowKernel, Activation, ReplaceHead, Branch };
   Kind kind;
   SourceRange range;
   SourceRange keywordRange;
-  std::vector<Path> targets;  // upscale/deepen(after)/grow/activation: one; widen: one or more (tied class)
+  std::vector<Path> targets;  // upscale/deepen(after)/grow/activation: one; widen: one or more (tied class);
+                              // branch: two (the source, then the target the branch is added to)
   bool bracketed = false;     // widen [a, b, c]: the user named a tied class explicitly
   Value argument;             // upscale: Int factor; deepen: the block value; widen: Int width;
-                              // grow: Size; activation: value (prelu | p(gelu)); replace: Call
+                              // grow: Size; activation: value (prelu | p(gelu)); replace: Call;
+                              // branch: the block value
   std::optional<Value> split; // widen ... split VALUE
   std::string text;           // the statement's source text, single-spaced (for tables and the tracker)
   explicit MorphStmt(Kind k) : kind(k) {}

@@ -202,6 +202,9 @@ private:
     case MorphStmt::Kind::ReplaceHead:
       out_ << "replace head with " << printValue(m.argument);
       break;
+    case MorphStmt::Kind::Branch:
+      out_ << "branch " << target(0) << " to " << target(1) << " with " << printValue(m.argument);
+      break;
     }
   }
 

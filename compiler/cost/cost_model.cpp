@@ -70,6 +70,7 @@ void savedTensors(const ir::Graph& g, ir::NodeId id, const std::vector<ir::Tenso
     }
     break;
   case ir::OpKind::MaxPool2d:
+  case ir::OpKind::AdaptiveMaxPool2d:
     input();
     c.extraBytesPerImage += 8 * shapes[static_cast<size_t>(id)].numel(); // int64 indices
     break;

@@ -61,6 +61,7 @@ bool Node::operator==(const Node& o) const {
   case OpKind::AvgPool2d:
     return pool == o.pool;
   case OpKind::AdaptiveAvgPool2d:
+  case OpKind::AdaptiveMaxPool2d:
     return adaptive == o.adaptive;
   case OpKind::Dropout:
     return dropout == o.dropout;
@@ -111,6 +112,8 @@ const char* opName(OpKind op) {
     return "avg_pool2d";
   case OpKind::AdaptiveAvgPool2d:
     return "adaptive_avg_pool2d";
+  case OpKind::AdaptiveMaxPool2d:
+    return "adaptive_max_pool2d";
   case OpKind::Add:
     return "add";
   case OpKind::Mul:

@@ -31,6 +31,7 @@ enum class OpKind {
   MaxPool2d,         // torch.nn.MaxPool2d
   AvgPool2d,         // torch.nn.AvgPool2d
   AdaptiveAvgPool2d, // torch.nn.AdaptiveAvgPool2d
+  AdaptiveMaxPool2d, // torch.nn.AdaptiveMaxPool2d (a `branch` block's `global_max`)
   Add,               // element-wise sum of two tensors of equal shape (residual joins)
   Mul,               // element-wise product with broadcasting (squeeze-excitation: [N,C,1,1] * [N,C,H,W])
   Concat,            // torch.cat along channels (dimension 1), inputs in order
@@ -148,8 +149,8 @@ struct Node {
   Activation act; // Activation
   PReluAttrs prelu;
   ParamActivationAttrs pact;
-  Pool2dAttrs pool; // MaxPool2d, AvgPool2d
-  AdaptivePoolAttrs adaptive;
+  Pool2dAttrs pool;           // MaxPool2d, AvgPool2d
+  AdaptivePoolAttrs adaptive; // AdaptiveAvgPool2d, AdaptiveMaxPool2d
   DropoutAttrs dropout;
   StochasticDepthAttrs sd;
 

@@ -51,6 +51,16 @@ std::vector<std::string> layerCandidates(const Graph& g) {
   return out;
 }
 
+bool inBranch(const std::string& nodeName) {
+  for (const std::string& part : support::split(nodeName, '.')) {
+    const size_t at = part.rfind("_branch");
+    if (at == std::string::npos || at == 0) continue;
+    const std::string rest = part.substr(at + 7);
+    if (rest.find_first_not_of("0123456789") == std::string::npos) return true;
+  }
+  return false;
+}
+
 NodeId findHead(const Graph& g) {
   NodeId id = g.outputId();
   while (id != kNoNode) {
@@ -62,8 +72,14 @@ NodeId findHead(const Graph& g) {
     case OpKind::StochasticDepth:
     case OpKind::Activation:
     case OpKind::AdaptiveAvgPool2d:
+    case OpKind::AdaptiveMaxPool2d:
     case OpKind::AvgPool2d:
     case OpKind::MaxPool2d:
+      id = g.inputsOf(id)[0];
+      break;
+    case OpKind::Add:
+      // A branch's join: the trunk is the first input.
+      if (!inBranch(n.name)) return kNoNode;
       id = g.inputsOf(id)[0];
       break;
     default:

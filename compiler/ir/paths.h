@@ -27,8 +27,13 @@ std::optional<LayerRef> findLayer(const Graph& graph, const std::string& path);
 // Every node name and every module prefix, in graph order, without duplicates (for "did you mean").
 std::vector<std::string> layerCandidates(const Graph& graph);
 // The classifier: the last linear (or conv) on the way back from the output through parameter-free ops
-// (flatten, dropout, pools, activations); kNoNode when there is none.
+// (flatten, dropout, pools, activations) and the joins of `branch` statements (their trunk side); kNoNode
+// when there is none.
 NodeId findHead(const Graph& graph);
+
+// True for a node a `branch` statement created: one of its name's components is `<source>_branch` or
+// `<source>_branchN` (compiler/verify/branch.h). findHead and Grad-CAM look past such side branches.
+bool inBranch(const std::string& nodeName);
 
 // Resolves `path` (a real path, or `head`) and reports E0301 with a suggestion when it names nothing.
 // `network` is the parent network's name, used in the message.

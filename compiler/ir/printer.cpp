@@ -78,6 +78,7 @@ std::string attrs(const Node& n) {
     break;
   }
   case OpKind::AdaptiveAvgPool2d:
+  case OpKind::AdaptiveMaxPool2d:
     a.push_back("output: " + pair(n.adaptive.outH, n.adaptive.outW));
     break;
   case OpKind::Dropout:

@@ -138,7 +138,8 @@ ShapeResult inferShapes(const Graph& graph, int64_t batch, int64_t height, int64
       break;
     }
     case OpKind::AdaptiveAvgPool2d:
-      if (!need4()) return fail(id, fmt::format("adaptive_avg_pool2d needs an NCHW input, got {}", x.str()));
+    case OpKind::AdaptiveMaxPool2d:
+      if (!need4()) return fail(id, fmt::format("{} needs an NCHW input, got {}", opName(n.op), x.str()));
       out = TensorShape{4, x.n, x.c, n.adaptive.outH, n.adaptive.outW};
       break;
     case OpKind::Add: {

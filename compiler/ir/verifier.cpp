@@ -121,6 +121,7 @@ std::vector<VerifyProblem> verifyGraph(const Graph& g) {
       break;
     }
     case OpKind::AdaptiveAvgPool2d:
+    case OpKind::AdaptiveMaxPool2d:
       if (n.adaptive.outH < 1 || n.adaptive.outW < 1) problem(id, "output size must be positive");
       if (inRank != 4) problem(id, "pooling needs an NCHW input");
       break;

@@ -291,6 +291,11 @@ std::unique_ptr<ast::MorphStmt> AstBuilder::buildMorph(MhrParser::MorphStmtConte
     m = std::make_unique<ast::MorphStmt>(ast::MorphStmt::Kind::ReplaceHead);
     m->keywordRange = diag::SourceRange::join(range(r->REPLACE()), range(r->HEAD()));
     m->argument = buildCall(r->call());
+  } else if (auto* b = dynamic_cast<MhrParser::BranchStmtContext*>(ctx)) {
+    m = std::make_unique<ast::MorphStmt>(ast::MorphStmt::Kind::Branch);
+    m->keywordRange = range(b->BRANCH());
+    for (auto* p : b->path()) m->targets.push_back(buildPath(p));
+    m->argument = buildValue(b->value());
   } else {
     MHR_UNREACHABLE("unknown morph statement alternative");
   }

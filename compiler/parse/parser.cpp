@@ -22,7 +22,8 @@ const std::vector<std::string>& statementKeywords() {
 }
 
 const std::vector<std::string>& morphKeywords() {
-  static const std::vector<std::string> k = {"upscale", "deepen", "widen", "grow", "activation", "replace"};
+  static const std::vector<std::string> k = {"upscale",    "deepen",  "widen", "grow",
+                                             "activation", "replace", "branch"};
   return k;
 }
 
@@ -53,6 +54,7 @@ bool isMorphKeyword(size_t type) {
   case MhrLexer::GROW:
   case MhrLexer::ACTIVATION:
   case MhrLexer::REPLACE:
+  case MhrLexer::BRANCH:
     return true;
   default:
     return false;

@@ -38,6 +38,8 @@ const char* morphKindName(MorphRecipe::Kind k) {
     return "activation";
   case MorphRecipe::Kind::ReplaceHead:
     return "replace head";
+  case MorphRecipe::Kind::Branch:
+    return "branch";
   }
   return "?";
 }

@@ -123,15 +123,16 @@ struct WidenRecipe {
 };
 
 struct MorphRecipe {
-  enum class Kind { Upscale, Deepen, Widen, GrowKernel, Activation, ReplaceHead };
+  enum class Kind { Upscale, Deepen, Widen, GrowKernel, Activation, ReplaceHead, Branch };
   Kind kind = Kind::Upscale;
-  std::vector<std::string> removed;  // R2
-  std::vector<TensorInit> created;   // R2: deepen's new layers, activation's new slopes, the new head
-  UpscaleRecipe upscale;             // kind == Upscale
-  GrowKernelRecipe grow;             // kind == GrowKernel
-  WidenRecipe widen;                 // kind == Widen
-  std::vector<std::string> newNodes; // Deepen: the inserted nodes, in order (for display and freezing)
-  bool applied = true;               // false: the statement was refuted before it changed anything
+  std::vector<std::string> removed; // R2
+  std::vector<TensorInit> created;  // R2: deepen's new layers, activation's new slopes, the new head
+  UpscaleRecipe upscale;            // kind == Upscale
+  GrowKernelRecipe grow;            // kind == GrowKernel
+  WidenRecipe widen;                // kind == Widen
+  std::vector<std::string>
+      newNodes;        // Deepen, Branch: the inserted nodes, in order (for display and freezing)
+  bool applied = true; // false: the statement was refuted before it changed anything
 };
 
 const char* morphKindName(MorphRecipe::Kind k); // "upscale", "deepen", ...

@@ -44,6 +44,7 @@ std::string describeRecipe(const MorphRecipe& r) {
     o << ", " << r.widen.edits.size() << " tensors edited";
     break;
   case MorphRecipe::Kind::Deepen:
+  case MorphRecipe::Kind::Branch:
     o << " new [" << support::join(r.newNodes, ", ") << "]";
     break;
   default:

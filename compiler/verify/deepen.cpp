@@ -2,8 +2,10 @@
 
 #include "compiler/ir/activations.h"
 #include "compiler/ir/paths.h"
+#include "compiler/verify/block.h"
 #include "compiler/verify/random.h"
 #include "compiler/verify/value_range.h"
+#include "support/assert.h"
 #include "support/strings.h"
 
 #include <fmt/format.h>
@@ -14,197 +16,6 @@
 namespace mhr::verify {
 
 namespace {
-
-struct Term {
-  enum class Kind { Conv, Bn, Linear, Act, PRelu, PAct };
-  Kind kind = Kind::Conv;
-  diag::SourceRange range;
-  std::string text; // as the user would write it: "conv(3x3)", "bn", "gelu"
-  // conv
-  int64_t kh = 0, kw = 0, groups = 1, stride = 1, dilation = 1;
-  std::optional<bool> bias;
-  ir::PadMode padMode = ir::PadMode::Zeros;
-  // bn
-  double eps = 1e-5, momentum = 0.1;
-  // act / p(ACT)
-  ir::Activation act;
-  // prelu: 0 = one slope per channel
-  int64_t preluParams = 0;
-};
-
-const std::vector<std::string>& termNames() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> n = {"conv", "bn", "linear", "prelu", "p", "residual"};
-    for (const std::string& a : ir::activationNames()) n.push_back(a);
-    return n;
-  }();
-  return names;
-}
-
-bool intArg(const ast::Argument& a, diag::DiagnosticEngine& diags, int64_t lo, int64_t hi, int64_t& out) {
-  if (a.value.kind != ast::Value::Kind::Int || a.value.overflow || a.value.intValue < lo ||
-      a.value.intValue > hi) {
-    diags.error(
-        "E0303", a.value.range,
-        fmt::format("{} must be an integer in {}..{}", a.name ? a.name->text : "the argument", lo, hi));
-    return false;
-  }
-  out = a.value.intValue;
-  return true;
-}
-
-std::optional<Term> parseConv(const ast::Value& v, diag::DiagnosticEngine& diags) {
-  Term t;
-  t.kind = Term::Kind::Conv;
-  t.range = v.range;
-  bool ok = true;
-  for (const ast::Argument& a : v.args) {
-    if (!a.name) {
-      if (t.kh != 0) {
-        diags.error("E0303", a.range, "conv takes one kernel size");
-        ok = false;
-      } else if (a.value.kind == ast::Value::Kind::Size && a.value.h >= 1 && a.value.w >= 1 &&
-                 a.value.h <= 31 && a.value.w <= 31 && !a.value.overflow) {
-        t.kh = a.value.h;
-        t.kw = a.value.w;
-      } else if (a.value.kind == ast::Value::Kind::Int && a.value.intValue >= 1 && a.value.intValue <= 31) {
-        t.kh = t.kw = a.value.intValue;
-      } else {
-        diags.error("E0303", a.value.range, "the kernel size must be KxK with 1 <= K <= 31, e.g. conv(3x3)");
-        ok = false;
-      }
-      continue;
-    }
-    const std::string& key = a.name->text;
-    if (key == "bias") {
-      if (a.value.kind != ast::Value::Kind::Bool) {
-        diags.error("E0303", a.value.range, "bias must be true or false");
-        ok = false;
-      } else
-        t.bias = a.value.boolValue;
-    } else if (key == "groups")
-      ok = intArg(a, diags, 1, 1 << 20, t.groups) && ok;
-    else if (key == "stride")
-      ok = intArg(a, diags, 1, 64, t.stride) && ok;
-    else if (key == "dilation")
-      ok = intArg(a, diags, 1, 64, t.dilation) && ok;
-    else if (key == "padding_mode") {
-      const std::string m = a.value.calleeName().empty() ? a.value.text : a.value.calleeName();
-      if (m == "zeros")
-        t.padMode = ir::PadMode::Zeros;
-      else if (m == "reflect")
-        t.padMode = ir::PadMode::Reflect;
-      else if (m == "replicate")
-        t.padMode = ir::PadMode::Replicate;
-      else if (m == "circular")
-        t.padMode = ir::PadMode::Circular;
-      else {
-        diags.error("E0303", a.value.range, "padding_mode must be zeros, reflect, replicate or circular");
-        ok = false;
-      }
-    } else {
-      auto d = diags.error("E0303", a.name->range, "conv has no argument '" + key + "'");
-      std::string s = support::closestMatch(key, {"bias", "groups", "stride", "dilation", "padding_mode"});
-      if (!s.empty()) d.note("did you mean '" + s + "'?");
-      ok = false;
-    }
-  }
-  if (ok && t.kh == 0) {
-    diags.error("E0303", v.range, "conv needs a kernel size, e.g. conv(3x3)");
-    ok = false;
-  }
-  if (!ok) return std::nullopt;
-  t.text = "conv(" + sizeText(t.kh, t.kw) + ")";
-  return t;
-}
-
-std::optional<Term> parseTerm(const ast::Value& v, diag::DiagnosticEngine& diags) {
-  const std::string name = v.calleeName();
-  const bool call = v.kind == ast::Value::Kind::Call;
-  Term t;
-  t.range = v.range;
-  t.text = name;
-  if (name == "conv") {
-    if (!call) {
-      diags.error("E0303", v.range, "conv needs a kernel size, e.g. conv(3x3)");
-      return std::nullopt;
-    }
-    return parseConv(v, diags);
-  }
-  if (name == "bn") {
-    t.kind = Term::Kind::Bn;
-    for (const ast::Argument& a : v.args) {
-      const std::string key = a.name ? a.name->text : "";
-      if ((key == "eps" || key == "momentum") && a.value.isNumber() && a.value.number() > 0 &&
-          (key == "eps" || a.value.number() <= 1)) {
-        (key == "eps" ? t.eps : t.momentum) = a.value.number();
-      } else if (key == "eps" || key == "momentum") {
-        diags.error("E0303", a.value.range,
-                    key == "eps" ? "eps must be a positive number" : "momentum must lie in (0, 1]");
-        return std::nullopt;
-      } else {
-        diags.error("E0303", a.range, "bn takes only eps and momentum");
-        return std::nullopt;
-      }
-    }
-    return t;
-  }
-  if (name == "linear") {
-    t.kind = Term::Kind::Linear;
-    if (call && !v.args.empty()) {
-      diags.error("E0303", v.args[0].range, "linear in a block keeps the width: it takes no arguments");
-      return std::nullopt;
-    }
-    return t;
-  }
-  if (name == "prelu") {
-    t.kind = Term::Kind::PRelu;
-    for (const ast::Argument& a : v.args) {
-      if (a.name && a.name->text == "num_parameters" && a.value.kind == ast::Value::Kind::Int &&
-          a.value.intValue == 1) {
-        t.preluParams = 1;
-      } else {
-        diags.error("E0303", a.range,
-                    "prelu takes only num_parameters: 1 (one shared slope; the default is one per channel)");
-        return std::nullopt;
-      }
-    }
-    return t;
-  }
-  if (name == "p") {
-    if (!call || v.args.size() != 1 || v.args[0].name) {
-      diags.error("E0303", v.range, "p takes one activation, e.g. p(gelu)");
-      return std::nullopt;
-    }
-    std::optional<ir::Activation> inner = ir::parseActivation(v.args[0].value, diags);
-    if (!inner) return std::nullopt;
-    t.kind = Term::Kind::PAct;
-    t.act = *inner;
-    t.text = "p(" + ir::activationText(*inner) + ")";
-    return t;
-  }
-  if (ir::activationKind(name)) {
-    std::optional<ir::Activation> act = ir::parseActivation(v, diags);
-    if (!act) return std::nullopt;
-    t.kind = Term::Kind::Act;
-    t.act = *act;
-    t.text = ir::activationText(*act);
-    return t;
-  }
-  if (name.empty()) {
-    diags.error("E0303", v.range,
-                std::string("expected a layer such as conv(3x3), bn or prelu, not a ") +
-                    ast::kindName(v.kind));
-    return std::nullopt;
-  }
-  auto d = diags.error("E0303", v.range, "unknown layer '" + name + "' in a deepen block");
-  std::string s = support::closestMatch(name, termNames());
-  if (!s.empty())
-    d.note("did you mean '" + s + "'?");
-  else
-    d.note("layers: conv(KxK), bn, linear, prelu, p(ACT), relu, gelu, ...");
-  return std::nullopt;
-}
 
 struct Block {
   bool residual = false;
@@ -235,7 +46,7 @@ std::optional<Block> parseBlock(const ast::Value& v, diag::DiagnosticEngine& dia
       ok = false;
       continue;
     }
-    std::optional<Term> t = parseTerm(*item, diags);
+    std::optional<Term> t = parseTerm(*item, BlockKind::Deepen, diags);
     if (!t)
       ok = false;
     else
@@ -487,6 +298,9 @@ std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEn
       n.pact.channels = c;
       recipe.created.push_back(fillInit(n.name + ".a", {c}, block->residual ? 0.0 : 1.0));
       break;
+    case Term::Kind::GlobalMax:
+    case Term::Kind::GlobalAvg:
+      MHR_UNREACHABLE("global pools are parsed only in branch blocks");
     }
     prev = n.name;
     recipe.newNodes.push_back(n.name);
@@ -580,6 +394,9 @@ std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEn
     case Term::Kind::PAct:
       why.push_back(t.text + " with a = 1");
       break;
+    case Term::Kind::GlobalMax:
+    case Term::Kind::GlobalAvg:
+      MHR_UNREACHABLE("global pools are parsed only in branch blocks");
     case Term::Kind::Act:
       if (activationIsIdentityOn(t.act, range)) {
         why.push_back(t.act.kind == ir::ActKind::Identity

@@ -3,6 +3,7 @@
 #include "compiler/ir/shapes.h"
 #include "compiler/ir/verifier.h"
 #include "compiler/verify/activation.h"
+#include "compiler/verify/branch.h"
 #include "compiler/verify/deepen.h"
 #include "compiler/verify/grow_kernel.h"
 #include "compiler/verify/random.h"
@@ -79,6 +80,8 @@ plan::MorphRecipe::Kind recipeKind(ast::MorphStmt::Kind k) {
     return plan::MorphRecipe::Kind::Activation;
   case ast::MorphStmt::Kind::ReplaceHead:
     return plan::MorphRecipe::Kind::ReplaceHead;
+  case ast::MorphStmt::Kind::Branch:
+    return plan::MorphRecipe::Kind::Branch;
   }
   return plan::MorphRecipe::Kind::Upscale;
 }
@@ -97,6 +100,8 @@ std::optional<StepOutcome> dispatch(const StepInput& in, diag::DiagnosticEngine&
     return rewriteActivation(in, diags);
   case ast::MorphStmt::Kind::ReplaceHead:
     return rewriteReplaceHead(in, diags);
+  case ast::MorphStmt::Kind::Branch:
+    return rewriteBranch(in, diags);
   }
   return std::nullopt;
 }

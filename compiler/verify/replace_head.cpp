@@ -53,6 +53,16 @@ std::optional<StepOutcome> rewriteReplaceHead(const StepInput& in, diag::Diagnos
                 "network '" + in.ctx.parent + "' does not end in a linear classifier that could be replaced");
     return std::nullopt;
   }
+  // A branch joined to the head was sized to its classes: the sum would no longer type-check.
+  for (ir::NodeId user : g.usersOf(head))
+    if (g.node(user).op == ir::OpKind::Add && ir::inBranch(g.node(user).name)) {
+      diags.error(
+          "E0303", s.keywordRange.valid() ? s.keywordRange : s.range,
+          fmt::format("the classifier '{}' has a branch joined to it ('{}'), sized to its {} classes; "
+                      "replace the head before the branch statement",
+                      g.node(head).name, g.node(user).name, g.node(head).linear.outFeatures));
+      return std::nullopt;
+    }
   const ir::Node& old = g.node(head);
   ir::Node fresh = old;
   fresh.origin = s.range;

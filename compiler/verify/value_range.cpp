@@ -138,6 +138,7 @@ std::vector<Interval> valueRanges(const ir::Graph& g) {
       out = (n.pool.padH > 0 || n.pool.padW > 0) && n.pool.countIncludePad ? hull(x, {0, 0}) : x;
       break;
     case ir::OpKind::AdaptiveAvgPool2d:
+    case ir::OpKind::AdaptiveMaxPool2d:
     case ir::OpKind::Flatten:
       out = x;
       break;

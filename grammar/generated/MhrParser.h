@@ -18,11 +18,11 @@ public:
     NETWORK = 6, MORPH = 7, TRAIN = 8, EVALUATE = 9, ON = 10, AT = 11, SWEEP = 12, 
     UPSCALE = 13, BY = 14, DEEPEN = 15, AFTER = 16, WITH = 17, WIDEN = 18, 
     TO = 19, SPLIT = 20, GROW = 21, KERNEL = 22, ACTIVATION = 23, REPLACE = 24, 
-    HEAD = 25, TRUE = 26, FALSE = 27, LBRACE = 28, RBRACE = 29, LPAREN = 30, 
-    RPAREN = 31, LBRACK = 32, RBRACK = 33, COLON = 34, SEMI = 35, COMMA = 36, 
-    EQUALS = 37, PLUS = 38, MINUS = 39, SIZE = 40, FLOAT = 41, INT = 42, 
-    QUANTITY = 43, PATH = 44, IDENT = 45, STRING = 46, UNTERMINATED_STRING = 47, 
-    COMMENT = 48, WS = 49, ERROR_CHAR = 50
+    HEAD = 25, BRANCH = 26, TRUE = 27, FALSE = 28, LBRACE = 29, RBRACE = 30, 
+    LPAREN = 31, RPAREN = 32, LBRACK = 33, RBRACK = 34, COLON = 35, SEMI = 36, 
+    COMMA = 37, EQUALS = 38, PLUS = 39, MINUS = 40, SIZE = 41, FLOAT = 42, 
+    INT = 43, QUANTITY = 44, PATH = 45, IDENT = 46, STRING = 47, UNTERMINATED_STRING = 48, 
+    COMMENT = 49, WS = 50, ERROR_CHAR = 51
   };
 
   enum {
@@ -367,6 +367,18 @@ public:
     ValueContext *value();
   };
 
+  class  BranchStmtContext : public MorphStmtContext {
+  public:
+    BranchStmtContext(MorphStmtContext *ctx);
+
+    antlr4::tree::TerminalNode *BRANCH();
+    std::vector<PathContext *> path();
+    PathContext* path(size_t i);
+    antlr4::tree::TerminalNode *TO();
+    antlr4::tree::TerminalNode *WITH();
+    ValueContext *value();
+  };
+
   class  ReplaceStmtContext : public MorphStmtContext {
   public:
     ReplaceStmtContext(MorphStmtContext *ctx);
@@ -576,6 +588,7 @@ public:
     antlr4::tree::TerminalNode *ACTIVATION();
     antlr4::tree::TerminalNode *REPLACE();
     antlr4::tree::TerminalNode *HEAD();
+    antlr4::tree::TerminalNode *BRANCH();
 
    
   };

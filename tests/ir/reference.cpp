@@ -161,7 +161,9 @@ Tensor pool(const ir::Node& node, const Tensor& x) {
   return y;
 }
 
-Tensor adaptiveAvg(const ir::AdaptivePoolAttrs& a, const Tensor& x) {
+// Adaptive pooling: output cell (oh, ow) covers rows [floor(oh*H/outH), ceil((oh+1)*H/outH)), likewise
+// columns.
+Tensor adaptivePool(const ir::AdaptivePoolAttrs& a, const Tensor& x, bool isMax) {
   const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
   Tensor y = zeros({N, C, a.outH, a.outW});
   for (int64_t n = 0; n < N; ++n)
@@ -170,10 +172,13 @@ Tensor adaptiveAvg(const ir::AdaptivePoolAttrs& a, const Tensor& x) {
         for (int64_t ow = 0; ow < a.outW; ++ow) {
           const int64_t h0 = oh * H / a.outH, h1 = ((oh + 1) * H + a.outH - 1) / a.outH;
           const int64_t w0 = ow * W / a.outW, w1 = ((ow + 1) * W + a.outW - 1) / a.outW;
-          double sum = 0;
+          double sum = 0, m = -std::numeric_limits<double>::infinity();
           for (int64_t ih = h0; ih < h1; ++ih)
-            for (int64_t iw = w0; iw < w1; ++iw) sum += x.at4(n, c, ih, iw);
-          y.at4(n, c, oh, ow) = sum / static_cast<double>((h1 - h0) * (w1 - w0));
+            for (int64_t iw = w0; iw < w1; ++iw) {
+              sum += x.at4(n, c, ih, iw);
+              m = std::max(m, x.at4(n, c, ih, iw));
+            }
+          y.at4(n, c, oh, ow) = isMax ? m : sum / static_cast<double>((h1 - h0) * (w1 - w0));
         }
   return y;
 }
@@ -278,7 +283,10 @@ Tensor run(const ir::Graph& g, const StateDict& params, const Tensor& input, boo
       y = pool(n, *x);
       break;
     case ir::OpKind::AdaptiveAvgPool2d:
-      y = adaptiveAvg(n.adaptive, *x);
+      y = adaptivePool(n.adaptive, *x, false);
+      break;
+    case ir::OpKind::AdaptiveMaxPool2d:
+      y = adaptivePool(n.adaptive, *x, true);
       break;
     case ir::OpKind::Add: {
       y = *x;

@@ -107,6 +107,10 @@ std::vector<std::string> statementsFor(const ir::Graph& g) {
     }
     if (n.op == ir::OpKind::Linear)
       out.push_back("widen " + n.name + " to " + std::to_string(n.linear.outFeatures + 3));
+    // Side branches from every tensor to the logits (flat sources and ones after the head are errors).
+    out.push_back("branch " + n.name +
+                  " to head with conv(3x3, out_channels: 4, stride: 2) + bn + relu + global_max");
+    out.push_back("branch " + n.name + " to head with p(gelu) + global_avg + linear + tanh");
     if (n.op == ir::OpKind::Activation || n.op == ir::OpKind::PRelu)
       for (const char* a : {"prelu", "p(relu)", "p(gelu)", "prelu(num_parameters: 1)"})
         out.push_back("activation " + n.name + " to " + a);
