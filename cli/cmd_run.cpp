@@ -19,6 +19,7 @@
 #include "tracker/text_table.h"
 #include "tracker/tracker.h"
 #if MHR_WITH_TORCH
+#include "runtime/device.h"
 #include "runtime/distributed.h"
 #include "runtime/execute.h"
 #endif
@@ -32,6 +33,7 @@
 #include <iostream>
 #include <memory>
 #include <netinet/in.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sstream>
 #include <sys/socket.h>
@@ -438,6 +440,14 @@ std::string describeStatus(int status) {
 // The parent of `mhr run --nproc N`: spawns the ranks with torchrun's environment, forwards SIGINT/SIGTERM,
 // and when one rank fails gives the others a grace period to notice (their collectives fail at once when a
 // peer's connection closes, or after the timeout) before it stops them; reports which rank failed and how.
+// The CPUs this process may run on (its affinity mask), at least 1.
+int64_t availableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 int launchLocal(const RunArgs& a, const std::vector<std::string>& argv, bool hasSweep) {
   if (std::getenv("WORLD_SIZE"))
     throw UserError("--nproc: WORLD_SIZE is already set (a launcher such as torchrun or srun started this "
@@ -459,9 +469,8 @@ int launchLocal(const RunArgs& a, const std::vector<std::string>& argv, bool has
     childArgs.push_back(newSweepId());
   }
   if (a.threads == 0) { // N processes share the machine's cores, as torchrun's OMP_NUM_THREADS=1 intends
-    unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     childArgs.push_back("--threads");
-    childArgs.push_back(std::to_string(std::max<int64_t>(1, static_cast<int64_t>(hw) / a.nproc)));
+    childArgs.push_back(std::to_string(std::max<int64_t>(1, availableCores() / a.nproc)));
   }
   const int port = freePort();
   const int64_t timeout = a.distTimeout > 0 ? a.distTimeout : 0;
@@ -574,21 +583,27 @@ int launchLocal(const RunArgs& a, const std::vector<std::string>& argv, bool has
 }
 #endif
 
-int runCommand(const RunArgs& a, const std::vector<std::string>& argv) {
+int runCommand(const RunArgs& args, const std::vector<std::string>& argv) {
 #if !MHR_WITH_TORCH
-  (void)a;
+  (void)args;
   (void)argv;
   throw UserError(
       "this mhr was built without the LibTorch runtime (MHR_WITH_TORCH=OFF); rebuild with "
       "`make build` (Debian's libtorch-dev) or `make build TORCH_DIR=/path/to/libtorch/share/cmake/Torch`");
 #else
-  auto compiled = compileSpec(a.file, a.overrides);
+  runtime::keepHostMemory(); // before the first tensor (runtime/device.h says why)
+  auto compiled = compileSpec(args.file, args.overrides);
   if (!compiled.ok()) return 1;
-  if (a.nproc > 1) return launchLocal(a, argv, compiled.plan->sweep.mode != "none");
+  if (args.nproc > 1) return launchLocal(args, argv, compiled.plan->sweep.mode != "none");
   if (std::optional<runtime::DistributedOptions> d = runtime::distributedOptionsFromEnv()) {
-    if (a.distTimeout > 0) d->timeout = std::chrono::milliseconds(a.distTimeout * 1000);
-    gDist.group = runtime::Distributed::connect(*d, a.device);
+    if (args.distTimeout > 0) d->timeout = std::chrono::milliseconds(args.distTimeout * 1000);
+    gDist.group = runtime::Distributed::connect(*d, args.device);
   }
+  // A lone process uses every core it may run on: Debian's LibTorch defaults to one thread. (Under torchrun
+  // or srun the launcher decides, as with OMP_NUM_THREADS; `--nproc` passes each rank its share.) The count
+  // is recorded with the run: CPU results are bit-reproducible for the same --threads.
+  RunArgs a = args;
+  if (a.threads == 0 && !gDist.group) a.threads = availableCores();
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
   const plan::ExperimentPlan& plan = *compiled.plan;
@@ -666,7 +681,9 @@ void registerRunCommand(CLI::App& app, Runner& run) {
   cmd->add_option(
       "--cache-dir", a->cacheDir,
       "folder for prepared-image caches (default: each data set's cache option, else ./.mhr-cache)");
-  cmd->add_option("--threads", a->threads, "CPU threads for LibTorch (default: LibTorch's choice)")
+  cmd->add_option("--threads", a->threads,
+                  "CPU threads for LibTorch (default: every core this process may use; under torchrun/srun, "
+                  "LibTorch's choice)")
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--sweep-index", a->sweepIndex,
                   "run only this member of the spec's sweep (0-based; Slurm arrays)");

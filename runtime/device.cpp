@@ -2,8 +2,14 @@
 
 #include "support/error.h"
 
+#include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <thread>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #if defined(MHR_TORCH_CUDA)
 #include <ATen/cuda/CUDAContext.h>
@@ -89,6 +95,16 @@ void resetPeakMemory(const torch::Device& device) {
   if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
 #endif
   (void)device;
+}
+
+void keepHostMemory() {
+#if defined(__GLIBC__)
+  const char* choice = std::getenv("MHR_HOST_MALLOC");
+  if (choice && std::string(choice) == "system") return;
+  // No mmap for large blocks, and no trimming of the heap's top below 2 GiB of free space.
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+#endif
 }
 
 void configureBackends(const torch::Device& device, bool deterministic, bool cudnnBenchmark) {

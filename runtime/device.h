@@ -23,6 +23,13 @@ int64_t deviceMemoryBytes(const torch::Device& device);
 int64_t peakMemoryBytes(const torch::Device& device);
 void resetPeakMemory(const torch::Device& device);
 
+// Keeps freed CPU memory in the process (glibc only; call once, before the first tensor). A batch of
+// full-resolution feature maps is tens of MB per tensor, above glibc's mmap threshold, so by default every
+// training step maps fresh pages and the kernel zero-fills them again: on 2 cores about half of a 512x416
+// step of the quickstart was spent in page faults. Served from a heap that is never trimmed, the pages stay
+// mapped and the process holds its peak memory until it exits. MHR_HOST_MALLOC=system keeps glibc's defaults.
+void keepHostMemory();
+
 // Reproducibility and speed switches of a train stage: deterministic CPU kernels, cudnn.benchmark on CUDA.
 void configureBackends(const torch::Device& device, bool deterministic, bool cudnnBenchmark);
 

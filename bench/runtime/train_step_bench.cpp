@@ -31,6 +31,7 @@ static double cpuSeconds() {
 }
 
 int main(int argc, char** argv) {
+  runtime::keepHostMemory(); // as `mhr run` does
   std::string arch = "resnet18", device = "cpu", precision = "fp32", checkpointing = "off";
   int64_t height = 256, width = 256, batch = 8, steps = 10, warmup = 3, threads = 0, classes = 1000;
   double widthMult = 1.0, budgetGiB = 0;
