@@ -3,7 +3,8 @@
 #  1. writes a synthetic CBIS-DDSM-style data set (16-bit DICOM + the four description CSVs) with `mhr synth`:
 #     malignant cases carry microcalcification clusters of 0.5-1 mm, visible at 512x416, gone at 64x52;
 #  2. checks experiments/quickstart.mhr (the compiler proves each morph statement);
-#  3. runs it: a small ResNet learns at low resolution, is morphed to 8x the resolution and trained there,
+#  3. runs it: a small ResNet learns at low resolution, is morphed to 8x the resolution (fused downsampler,
+#     identity block, widening, a full-resolution detector branch joined by a zero linear) and trained there,
 #     against fine-tuning at low resolution and the same high-resolution network trained from scratch, all
 #     with the same number of epochs;
 #  4. prints the comparison table from the tracker (AUC with 95% CI) and the path of the HTML report.
