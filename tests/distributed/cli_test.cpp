@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <regex>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -229,6 +230,29 @@ TEST(DistributedCli, SweepOverSeedsIsSummarisedAsMeanAndConfidenceInterval) {
   // Two configurations (the learning rates), two seeds each.
   EXPECT_NE(c.output.find("train.net.optimizer.lr=0.05"), std::string::npos) << c.output;
   EXPECT_NE(c.output.find(" ± "), std::string::npos) << c.output;
+}
+
+// Without --threads a lone run uses every core it may run on (Debian's LibTorch would pick one) and records
+// the count; --threads 1 is recorded as given.
+TEST(DistributedCli, ThreadsDefaultToTheAvailableCoresAndAreRecorded) {
+  TempDir dir;
+  support::writeFileAtomic(dir.file("one.mhr"), spec(1, 8));
+  const std::string base = std::string("cd ") + dir.file("") + " && MHR_DB= " + MHR_BINARY +
+                           " run one.mhr --db runs.sqlite --device cpu --no-progress --no-report";
+  Result lone = run(base);
+  ASSERT_EQ(lone.code, 0) << lone.output;
+  Result pinned = run(base + " --threads 1");
+  ASSERT_EQ(pinned.code, 0) << pinned.output;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
+  const int cores = CPU_COUNT(&set);
+  const std::string db = dir.file("runs.sqlite");
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM runs WHERE json_extract(resolved_settings, '$.threads') = " +
+                          std::to_string(cores)),
+            cores == 1 ? 2 : 1);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM runs WHERE json_extract(resolved_settings, '$.threads') = 1"),
+            cores == 1 ? 2 : 1);
 }
 
 TEST(DistributedCli, BadUsage) {
