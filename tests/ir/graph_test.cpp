@@ -174,6 +174,15 @@ TEST(IrPaths, NodesModulesHeadAndSuggestions) {
   EXPECT_EQ(diags.diagnostics()[0].notes[0].message, "did you mean 'layer1.0.conv1'?");
 }
 
+TEST(IrPaths, BranchNodesAreRecognisedByTheirPrefix) {
+  for (const char* name : {"input_branch.0", "input_branch.fc", "input_branch2.add",
+                           "layer1.0_branch.3_flatten", "layer1_branch12.fc"})
+    EXPECT_TRUE(inBranch(name)) << name;
+  for (const char* name : {"fc", "branch.0", "_branch.0", "input_branchx.0", "Mixed_5b.branch_pool",
+                           "input_deepen.0", "layer1.0_residual.add"})
+    EXPECT_FALSE(inBranch(name)) << name;
+}
+
 TEST(IrGraph, EqualityAndValueSemantics) {
   Graph a = resnet18Quarter();
   Graph b = resnet18Quarter();
