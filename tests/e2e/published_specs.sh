@@ -14,14 +14,16 @@ rm -rf "$work"
 mkdir -p "$work"
 work=$(realpath "$work")
 cd "$work" # prepared-image caches (.mhr-cache) land here, not in the checkout
-common=(--db "$work/runs.sqlite" --report "$work/report.html" --device cpu --cache-dir "$work/cache" --set network.imagenet.weights=
+# One LibTorch thread: ctest runs these side by side, and two runs each spinning on every core slow each other
+# down several-fold (docs/performance.md, "several processes on the same cores").
+common=(--db "$work/runs.sqlite" --report "$work/report.html" --device cpu --cache-dir "$work/cache" --threads 1 --set network.imagenet.weights=
         --set train.low.epochs=1 --set train.hr.epochs=1 --set train.low.batch=4 --set train.hr.batch=4
         --set train.low.precision=fp32 --set train.hr.precision=fp32)
 case "$(basename "$(dirname "$spec")")/$(basename "$spec")" in
 experiments/quickstart.mhr)
   # What `make demo` runs (scripts/demo.sh), at a size CI affords: same statements, stages and morphs.
   "$mhr" synth mammo --out "$work/data" --count 40 --size 128x104 --lesion calcification --seed 3 > /dev/null
-  common=(--db "$work/runs.sqlite" --report "$work/report.html" --device cpu --cache-dir "$work/cache")
+  common=(--db "$work/runs.sqlite" --report "$work/report.html" --device cpu --cache-dir "$work/cache" --threads 1)
   overrides=(--set dataset.mammo.root="$work/data" --set train.base.1.at=16x13 --set train.base.2.at=16x13
              --set evaluate.base.at=16x13 --set train.hr.at=128x104 --set evaluate.hr.at=128x104
              --set train.scratch.at=128x104 --set evaluate.scratch.at=128x104 --set train.base.1.epochs=1
