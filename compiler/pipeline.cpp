@@ -3,6 +3,7 @@
 #include "compiler/pipeline.h"
 
 #include "compiler/ast/printer.h"
+#include "compiler/ir/paths.h"
 #include "compiler/ir/shapes.h"
 #include "compiler/lower/lower_config.h"
 #include "compiler/sema/overrides.h"
@@ -79,12 +80,36 @@ std::vector<verify::StageUse> usesOf(const std::string& network, const sema::Sym
   return uses;
 }
 
+// `cam_layer: PATH` names a node or a module with one output whose tensor is a feature map (NCHW, more than
+// one row) at the stage's resolution.
+void checkCamLayer(const ast::StageStmt& st, const ast::Path& path, const ir::Graph& graph,
+                   diag::DiagnosticEngine& diags) {
+  std::optional<ir::LayerRef> ref = ir::resolveLayer(graph, path, st.network.text, diags);
+  if (!ref) return;
+  if (ref->node == ir::kNoNode) {
+    diags.error("E0302", path.range,
+                "module '" + ref->path + "' has several outputs; name one of its layers as cam_layer");
+    return;
+  }
+  ir::ShapeResult shapes = ir::inferShapes(graph, 1, st.resolution.h, st.resolution.w);
+  if (!shapes.ok()) return; // reported with the network's shape check
+  const ir::TensorShape& s = shapes.shapes[static_cast<size_t>(ref->node)];
+  if (s.rank != 4 || s.h <= 1)
+    diags.error(
+        "E0303", path.range,
+        "cam_layer '" + path.str() + "' is " + s.str() + " at " + std::to_string(st.resolution.h) + "x" +
+            std::to_string(st.resolution.w) +
+            ": Grad-CAM needs a feature map with more than one row (an NCHW layer before the pooling)");
+}
+
 // `freeze: [...]` and `lr_groups: [...]` name layer paths: each must be a node of the stage's network or a
 // prefix of some nodes' names (`layer1` covers `layer1.0.conv1`).
 void checkLayerPaths(const ast::StageStmt& st, const ir::Graph& graph, diag::DiagnosticEngine& diags) {
   if (!st.block) return;
   std::vector<const ast::Path*> paths;
   for (const auto& a : st.block->attrs) {
+    if (a.key.str() == "cam_layer" && a.value.kind == ast::Value::Kind::Path)
+      checkCamLayer(st, a.value.path, graph, diags);
     if (a.key.str() == "freeze")
       for (const auto& v : a.value.items)
         if (v.kind == ast::Value::Kind::Path) paths.push_back(&v.path);

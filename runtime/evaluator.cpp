@@ -262,6 +262,11 @@ EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, Bat
         const size_t r = it->second;
         torch::Tensor img = b->images.narrow(0, i, 1);
         ir::NodeId node = camNode(net.graph(), img.size(2), img.size(3));
+        if (!config.camLayer.empty()) {
+          std::optional<ir::LayerRef> ref = ir::findLayer(net.graph(), config.camLayer);
+          MHR_ASSERT(ref && ref->node != ir::kNoNode, "the compiler checks cam_layer");
+          node = ref->node;
+        }
         if (node == ir::kNoNode) continue;
         const auto& s = predictions.scores[r];
         int64_t target = binary ? 1 : std::max_element(s.begin(), s.end()) - s.begin();

@@ -183,6 +183,7 @@ plan::EvalConfig lowerEval(const ast::StageStmt& s) {
   if (auto* v = attr(s, "bootstrap")) e.bootstrap = v->intValue;
   if (auto* v = attr(s, "ci")) e.ciLevel = v->number();
   if (auto* v = attr(s, "cam")) e.camSamples = v->intValue;
+  if (auto* v = attr(s, "cam_layer")) e.camLayer = v->path.str();
   if (auto* v = attr(s, "batch")) e.batch = v->intValue;
   if (auto* v = attr(s, "tta")) e.tta = v->boolValue;
   return e;

@@ -83,6 +83,8 @@ struct EvalConfig {
   int64_t bootstrap = 1000;                   // resamples for the AUC confidence interval (0 = off)
   double ciLevel = 0.95;
   int64_t camSamples = 0; // Grad-CAM overlays for this many samples
+  std::string
+      camLayer; // the layer (node or single-output module) Grad-CAM explains; "" = the trunk's last map
   int64_t batch = 16;
   bool tta = false; // average over horizontal flip
 };

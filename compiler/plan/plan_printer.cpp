@@ -131,8 +131,9 @@ std::string printPlan(const ExperimentPlan& p) {
       const auto& e = s.eval;
       o << "  metrics [" << support::join(e.metrics, ", ") << "], threshold "
         << (e.thresholdAtEer ? std::string("eer") : num(e.threshold)) << ", bootstrap " << e.bootstrap
-        << ", ci " << num(e.ciLevel) << ", cam " << e.camSamples << ", batch " << e.batch << ", tta "
-        << (e.tta ? "true" : "false") << "\n";
+        << ", ci " << num(e.ciLevel) << ", cam " << e.camSamples;
+      if (!e.camLayer.empty()) o << " at " << e.camLayer;
+      o << ", batch " << e.batch << ", tta " << (e.tta ? "true" : "false") << "\n";
     }
   }
   if (p.sweep.mode != "none") {

@@ -624,7 +624,10 @@ const BlockSchema& evaluateBlock() {
            "operating point, or eer for the equal-error point"),
        opt("bootstrap", intType(0.0, 1e6), "1000", "resamples for the AUC confidence interval"),
        opt("ci", floatType(0.0, 1.0, true, true), "0.95"),
-       opt("cam", intType(0.0, 1e4), "0", "Grad-CAM samples"), opt("batch", intType(1.0, 1e6), "16"),
+       opt("cam", intType(0.0, 1e4), "0", "Grad-CAM samples"),
+       opt("cam_layer", pathType(), "the trunk's last feature map",
+           "layer whose feature map Grad-CAM weighs"),
+       opt("batch", intType(1.0, 1e6), "16"),
        opt("tta", boolType(), "false", "average with the flipped image")}};
   return s;
 }

@@ -158,6 +158,18 @@ TEST(Trainer, LearnsASeparableTaskAndEvaluates) {
     }
   }
   EXPECT_GE(centred, 1);
+
+  // `cam_layer` picks the map: act1 is the full 16x16 resolution, before the pool.
+  ec.camLayer = "act1";
+  ec.camSamples = 2;
+  sink.cams.clear();
+  auto again = source(test, 16, false);
+  evaluate(*net, ec, *again, ctx, sink);
+  ASSERT_EQ(sink.cams.size(), 2u);
+  for (const CamRecord& c : sink.cams) {
+    EXPECT_EQ(c.camHeight, 16);
+    EXPECT_EQ(c.camWidth, 16);
+  }
 }
 
 // `tta: true` averages the scores of the image and its horizontal flip; `threshold: eer` moves the operating
