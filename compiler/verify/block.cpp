@@ -213,4 +213,13 @@ std::optional<Term> parseTerm(const ast::Value& v, BlockKind where, diag::Diagno
   return std::nullopt;
 }
 
+std::vector<const ast::Value*> blockItems(const ast::Value& v) {
+  std::vector<const ast::Value*> items;
+  if (v.kind == ast::Value::Kind::Sequence)
+    for (const ast::Value& item : v.items) items.push_back(&item);
+  else
+    items.push_back(&v);
+  return items;
+}
+
 } // namespace mhr::verify

@@ -40,4 +40,7 @@ enum class BlockKind { Deepen, Branch };
 
 std::optional<Term> parseTerm(const ast::Value& v, BlockKind where, diag::DiagnosticEngine& diags);
 
+// The terms of a block value: the items of an `a + b + c` sequence, or the value itself.
+std::vector<const ast::Value*> blockItems(const ast::Value& v);
+
 } // namespace mhr::verify

@@ -14,14 +14,9 @@ namespace mhr::verify {
 namespace {
 
 std::optional<std::vector<Term>> parseBranchBlock(const ast::Value& v, diag::DiagnosticEngine& diags) {
-  std::vector<const ast::Value*> items;
-  if (v.kind == ast::Value::Kind::Sequence)
-    for (const ast::Value& item : v.items) items.push_back(&item);
-  else
-    items.push_back(&v);
   std::vector<Term> terms;
   bool ok = true;
-  for (const ast::Value* item : items) {
+  for (const ast::Value* item : blockItems(v)) {
     std::optional<Term> t = parseTerm(*item, BlockKind::Branch, diags);
     if (!t)
       ok = false;
@@ -168,11 +163,7 @@ std::optional<StepOutcome> rewriteBranch(const StepInput& in, diag::DiagnosticEn
       n.bn.numFeatures = c;
       n.bn.eps = t.eps;
       n.bn.momentum = t.momentum;
-      recipe.created.push_back(fillInit(n.name + ".weight", {c}, 1.0));
-      recipe.created.push_back(zerosInit(n.name + ".bias", {c}));
-      recipe.created.push_back(zerosInit(n.name + ".running_mean", {c}));
-      recipe.created.push_back(fillInit(n.name + ".running_var", {c}, 1.0));
-      recipe.created.push_back(zerosInit(n.name + ".num_batches_tracked", {}, true));
+      appendBatchNormInit(recipe.created, n.name, c, 1.0);
       push(std::move(n));
       break;
     case Term::Kind::Linear:

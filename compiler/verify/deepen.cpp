@@ -34,13 +34,8 @@ std::optional<Block> parseBlock(const ast::Value& v, diag::DiagnosticEngine& dia
     b.residual = true;
     body = &v.args[0].value;
   }
-  std::vector<const ast::Value*> items;
-  if (body->kind == ast::Value::Kind::Sequence)
-    for (const ast::Value& item : body->items) items.push_back(&item);
-  else
-    items.push_back(body);
   bool ok = true;
-  for (const ast::Value* item : items) {
+  for (const ast::Value* item : blockItems(*body)) {
     if (item->kind == ast::Value::Kind::Call && item->callee.text == "residual") {
       diags.error("E0303", item->range, "residual(...) must be the whole block");
       ok = false;
@@ -255,11 +250,7 @@ std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEn
       n.bn.eps = t.eps;
       n.bn.momentum = t.momentum;
       const double weight = zero ? 0.0 : block->residual ? 1.0 : std::sqrt(1.0 + t.eps);
-      recipe.created.push_back(fillInit(n.name + ".weight", {c}, weight));
-      recipe.created.push_back(zerosInit(n.name + ".bias", {c}));
-      recipe.created.push_back(zerosInit(n.name + ".running_mean", {c}));
-      recipe.created.push_back(fillInit(n.name + ".running_var", {c}, 1.0));
-      recipe.created.push_back(zerosInit(n.name + ".num_batches_tracked", {}, true));
+      appendBatchNormInit(recipe.created, n.name, c, weight);
       break;
     }
     case Term::Kind::Linear: {

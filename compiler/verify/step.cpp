@@ -114,6 +114,15 @@ plan::TensorInit zerosInit(const std::string& name, std::vector<int64_t> shape, 
   return t;
 }
 
+void appendBatchNormInit(std::vector<plan::TensorInit>& out, const std::string& name, int64_t c,
+                         double weight) {
+  out.push_back(fillInit(name + ".weight", {c}, weight));
+  out.push_back(zerosInit(name + ".bias", {c}));
+  out.push_back(zerosInit(name + ".running_mean", {c}));
+  out.push_back(fillInit(name + ".running_var", {c}, 1.0));
+  out.push_back(zerosInit(name + ".num_batches_tracked", {}, true));
+}
+
 std::string sizeText(int64_t h, int64_t w) {
   return std::to_string(h) + "x" + std::to_string(w);
 }

@@ -60,6 +60,10 @@ plan::TensorInit defaultInit(const std::string& name, std::vector<int64_t> shape
                              uint64_t seed);
 plan::TensorInit fillInit(const std::string& name, std::vector<int64_t> shape, double value);
 plan::TensorInit zerosInit(const std::string& name, std::vector<int64_t> shape, bool int64 = false);
+// The five tensors of a new BatchNorm2d `name` over c channels: weight `weight`, bias 0, running mean 0,
+// running variance 1, no batches tracked.
+void appendBatchNormInit(std::vector<plan::TensorInit>& out, const std::string& name, int64_t c,
+                         double weight);
 
 // "1x1", "3x3".
 std::string sizeText(int64_t h, int64_t w);
