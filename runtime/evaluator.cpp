@@ -254,6 +254,13 @@ EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, Bat
     for (size_t i = 0; chosen.size() < want; ++i) chosen.push_back(order[order.size() - 1 - i]);
     std::map<std::string, size_t> row;
     for (size_t i : chosen) row[predictions.sampleIds[i]] = i;
+    // `cam_layer` (checked by the compiler), or else the trunk's last feature map at each image's size.
+    ir::NodeId chosenLayer = ir::kNoNode;
+    if (!config.camLayer.empty()) {
+      std::optional<ir::LayerRef> ref = ir::findLayer(net.graph(), config.camLayer);
+      MHR_ASSERT(ref && ref->node != ir::kNoNode, "the compiler checks cam_layer");
+      chosenLayer = ref->node;
+    }
     camSource.startEpoch(0);
     while (std::optional<TensorBatch> b = camSource.next()) {
       for (int64_t i = 0; i < b->size(); ++i) {
@@ -261,12 +268,8 @@ EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, Bat
         if (it == row.end()) continue;
         const size_t r = it->second;
         torch::Tensor img = b->images.narrow(0, i, 1);
-        ir::NodeId node = camNode(net.graph(), img.size(2), img.size(3));
-        if (!config.camLayer.empty()) {
-          std::optional<ir::LayerRef> ref = ir::findLayer(net.graph(), config.camLayer);
-          MHR_ASSERT(ref && ref->node != ir::kNoNode, "the compiler checks cam_layer");
-          node = ref->node;
-        }
+        const ir::NodeId node =
+            chosenLayer != ir::kNoNode ? chosenLayer : camNode(net.graph(), img.size(2), img.size(3));
         if (node == ir::kNoNode) continue;
         const auto& s = predictions.scores[r];
         int64_t target = binary ? 1 : std::max_element(s.begin(), s.end()) - s.begin();
