@@ -3,6 +3,7 @@
 // running-statistics update), CPU, float32, within 1e-5 relative. Plus the executor's own contracts: module
 // tree names, activation checkpointing giving the same gradients, asymmetric padding.
 #include "compiler/ir/params.h"
+#include "compiler/pipeline.h"
 #include "runtime/network.h"
 #include "runtime/state_dict.h"
 #include "stdlib/catalog.h"
@@ -86,38 +87,49 @@ TEST(Network, ModuleTreeFollowsDottedNames) {
 
 // Activation checkpointing recomputes segments in backward: same loss, same gradients, same running
 // statistics as storing everything (dropout/stochastic depth replay the same random draws).
-TEST(Network, CheckpointingGivesTheSameGradients) {
-  for (const std::string arch : {"resnet18", "efficientnet_b0"}) {
-    torch::manual_seed(3);
-    Network a(stdlibGraph(arch, 3, 0.25));
-    a->resetParameters();
-    Network b(stdlibGraph(arch, 3, 0.25));
-    loadStateDict(*b, moduleStateDict(*a), "a");
-    // Every node after the input in segments of 7 nodes (segments may cut anywhere: several live inputs).
-    std::vector<CheckpointSegment> segs;
-    const auto n = static_cast<ir::NodeId>(b->graph().size());
-    for (ir::NodeId s = 1; s < n; s += 7) segs.push_back({s, std::min<ir::NodeId>(n, s + 7)});
-    b->setCheckpointSegments(segs);
-    a->train();
-    b->train();
-    torch::Tensor x = torch::randn({2, 3, 40, 36});
-    torch::Tensor target = torch::tensor({0, 2});
-    torch::manual_seed(9);
-    torch::Tensor la = torch::nn::functional::cross_entropy(a->forward(x), target);
-    la.backward();
-    torch::manual_seed(9);
-    torch::Tensor lb = torch::nn::functional::cross_entropy(b->forward(x), target);
-    lb.backward();
-    EXPECT_EQ(la.item<float>(), lb.item<float>()) << arch;
-    auto pa = a->named_parameters(), pb = b->named_parameters();
-    for (const auto& p : pa) {
-      ASSERT_TRUE(pb[p.key()].grad().defined()) << arch << " " << p.key();
-      EXPECT_TRUE(torch::allclose(p.value().grad(), pb[p.key()].grad(), 1e-5, 1e-6))
-          << arch << " " << p.key();
-    }
-    auto ba = a->named_buffers(), bb = b->named_buffers();
-    for (const auto& t : ba) EXPECT_TRUE(torch::equal(t.value(), bb[t.key()])) << arch << " " << t.key();
+void expectCheckpointingSame(const ir::Graph& graph, const std::string& what, int64_t inChannels) {
+  torch::manual_seed(3);
+  Network a(graph);
+  a->resetParameters();
+  Network b(graph);
+  loadStateDict(*b, moduleStateDict(*a), "a");
+  // Every node after the input in segments of 7 nodes (segments may cut anywhere: several live inputs).
+  std::vector<CheckpointSegment> segs;
+  const auto n = static_cast<ir::NodeId>(b->graph().size());
+  for (ir::NodeId s = 1; s < n; s += 7) segs.push_back({s, std::min<ir::NodeId>(n, s + 7)});
+  b->setCheckpointSegments(segs);
+  a->train();
+  b->train();
+  torch::Tensor x = torch::randn({2, inChannels, 40, 36});
+  torch::Tensor target = torch::tensor({0, 2});
+  torch::manual_seed(9);
+  torch::Tensor la = torch::nn::functional::cross_entropy(a->forward(x), target);
+  la.backward();
+  torch::manual_seed(9);
+  torch::Tensor lb = torch::nn::functional::cross_entropy(b->forward(x), target);
+  lb.backward();
+  EXPECT_EQ(la.item<float>(), lb.item<float>()) << what;
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (const auto& p : pa) {
+    ASSERT_TRUE(pb[p.key()].grad().defined()) << what << " " << p.key();
+    EXPECT_TRUE(torch::allclose(p.value().grad(), pb[p.key()].grad(), 1e-5, 1e-6)) << what << " " << p.key();
   }
+  auto ba = a->named_buffers(), bb = b->named_buffers();
+  for (const auto& t : ba) EXPECT_TRUE(torch::equal(t.value(), bb[t.key()])) << what << " " << t.key();
+}
+
+TEST(Network, CheckpointingGivesTheSameGradients) {
+  for (const std::string arch : {"resnet18", "efficientnet_b0"})
+    expectCheckpointingSame(stdlibGraph(arch, 3, 0.25), arch, 3);
+  // Side branches (`branch input to head ...`, twice) reach from the input to the logits past every segment.
+  compiler::CompileOptions options;
+  options.catalog = &stdlib::catalog();
+  options.stopAfter = compiler::Stage::Verify;
+  compiler::CompileResult r =
+      compiler::compileFile("tests/golden/verify/branch_exact_input_to_head.mhr", options);
+  ASSERT_TRUE(r.ok());
+  for (const auto& net : r.networks)
+    if (net.morph) expectCheckpointingSame(net.morph->graph, "resnet18 with branches", 1);
 }
 
 TEST(Network, AsymmetricPaddingPadsExplicitly) {
