@@ -25,6 +25,11 @@ if [[ "$(cat "$DATA/.demo-synth" 2>/dev/null)" != "${synth[*]}" ]]; then
   echo "${synth[*]}" > "$DATA/.demo-synth"
 fi
 "$MHR" check experiments/quickstart.mhr
-"$MHR" run experiments/quickstart.mhr --db "$OUT/mhr-runs.sqlite" --report "$OUT/quickstart-report.html" --device cpu
+# CPU results are bit-identical for the same thread count: MHR_DEMO_THREADS=2 reproduces the README's table on
+# any machine (the default uses every core).
+threads=()
+[[ -n "${MHR_DEMO_THREADS:-}" ]] && threads=(--threads "$MHR_DEMO_THREADS")
+"$MHR" run experiments/quickstart.mhr --db "$OUT/mhr-runs.sqlite" --report "$OUT/quickstart-report.html" --device cpu \
+  "${threads[@]}"
 echo
 echo "demo finished in $(( $(date +%s) - start )) s; explore with: $MHR runs list --db $OUT/mhr-runs.sqlite"
