@@ -552,7 +552,31 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
     out += "\nVerdicts (and max abs error of the numeric re-check)\n" + t.render(48);
   }
 
-  // Runs that mean the same experiment (same semantic hash) should agree: check every metric point.
+  // Runs that mean the same experiment (same semantic hash) should agree: check every metric point. What may
+  // make them differ legitimately is said beside the verdict: other seeds, or other execution settings (CPU
+  // results are bit-identical only for the same thread count and device).
+  auto settingsNote = [&](size_t a, size_t b) {
+    nlohmann::json ja, jb;
+    try {
+      ja =
+          nlohmann::json::parse(runs[a].info.resolvedSettings.empty() ? "{}" : runs[a].info.resolvedSettings);
+      jb =
+          nlohmann::json::parse(runs[b].info.resolvedSettings.empty() ? "{}" : runs[b].info.resolvedSettings);
+    } catch (const nlohmann::json::exception&) {
+      return std::string();
+    }
+    std::vector<std::string> parts;
+    for (const char* key : {"device", "threads", "world_size"}) {
+      const bool inA = ja.is_object() && ja.contains(key), inB = jb.is_object() && jb.contains(key);
+      if (!inA && !inB) continue;
+      auto text = [&](const nlohmann::json& j, bool has) {
+        return !has ? std::string("-") : j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+      };
+      if (text(ja, inA) != text(jb, inB))
+        parts.push_back(fmt::format("{} {} vs {}", key, text(ja, inA), text(jb, inB)));
+    }
+    return parts.empty() ? std::string() : " (their settings differ: " + support::join(parts, ", ") + ")";
+  };
   std::map<std::string, std::vector<size_t>> groups;
   for (size_t i = 0; i < runs.size(); ++i) {
     if (!runs[i].info.semanticHash.empty()) groups[runs[i].info.semanticHash].push_back(i);
@@ -569,6 +593,7 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
       std::string pair = ids[members[0]] + " vs " + ids[other];
       std::string seeds;
       if (runs[members[0]].info.seed != runs[other].info.seed) seeds = " (their seeds differ)";
+      seeds += settingsNote(members[0], other);
       switch (a.kind) {
       case Agreement::Kind::Identical:
         group +=

@@ -120,6 +120,9 @@ TEST_F(RunsOutputTest, CompareShowsDifferencesAndAgreement) {
   EXPECT_NE(out.find("  " + a + " vs " + b + ": DIFFER: first at evaluate.base/auc step 4: 0.91 vs 0.88"),
             std::string::npos)
       << out;
+  // What may explain a difference is said beside it; equal settings add nothing.
+  EXPECT_NE(out.find("(their settings differ: threads 2 vs 16)\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("threads 2 vs 2"), std::string::npos) << out;
   EXPECT_NE(out.find("  " + a + " vs " + c + ": agree, bit-identical (6 metric points)"), std::string::npos)
       << out;
 

@@ -208,6 +208,8 @@ std::vector<std::string> fillFixture(Tracker& tracker) {
     start.params = {
         {"lr", s.lr}, {"batch", s.batch}, {"arch", std::string(s.arch)}, {"pretrained", s.pretrained}};
     if (!s.sweep.empty()) start.tags["sweep"] = s.sweep;
+    start.resolvedSettings = {{"device", std::string("cpu")},
+                              {"threads", int64_t(s.name == "bigger" ? 16 : 2)}};
     auto writer = tracker.startRun(start);
     for (int step = 1; step <= 4; ++step)
       writer->logMetric("train.base/loss", s.lossScale / step, step, step);
