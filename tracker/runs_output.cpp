@@ -567,13 +567,11 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
     }
     std::vector<std::string> parts;
     for (const char* key : {"device", "threads", "world_size"}) {
-      const bool inA = ja.is_object() && ja.contains(key), inB = jb.is_object() && jb.contains(key);
-      if (!inA && !inB) continue;
-      auto text = [&](const nlohmann::json& j, bool has) {
-        return !has ? std::string("-") : j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+      auto text = [&](const nlohmann::json& j) {
+        if (!j.is_object() || !j.contains(key)) return std::string("-");
+        return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
       };
-      if (text(ja, inA) != text(jb, inB))
-        parts.push_back(fmt::format("{} {} vs {}", key, text(ja, inA), text(jb, inB)));
+      if (text(ja) != text(jb)) parts.push_back(fmt::format("{} {} vs {}", key, text(ja), text(jb)));
     }
     return parts.empty() ? std::string() : " (their settings differ: " + support::join(parts, ", ") + ")";
   };
@@ -591,18 +589,17 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
       auto history = loadMetricHistory(db, runs[other].info.id);
       Agreement a = compareHistories(reference, history, options.tolerance);
       std::string pair = ids[members[0]] + " vs " + ids[other];
-      std::string seeds;
-      if (runs[members[0]].info.seed != runs[other].info.seed) seeds = " (their seeds differ)";
-      seeds += settingsNote(members[0], other);
+      std::string why; // what may explain a difference
+      if (runs[members[0]].info.seed != runs[other].info.seed) why = " (their seeds differ)";
+      why += settingsNote(members[0], other);
       switch (a.kind) {
       case Agreement::Kind::Identical:
-        group +=
-            fmt::format("  {}: agree, bit-identical ({} metric points){}\n", pair, a.sharedPoints, seeds);
+        group += fmt::format("  {}: agree, bit-identical ({} metric points){}\n", pair, a.sharedPoints, why);
         break;
       case Agreement::Kind::WithinTolerance:
         group +=
             fmt::format("  {}: agree within tolerance {} (max relative difference {:.3g} over {} points){}\n",
-                        pair, formatExact(options.tolerance), a.maxRelDiff, a.sharedPoints, seeds);
+                        pair, formatExact(options.tolerance), a.maxRelDiff, a.sharedPoints, why);
         break;
       case Agreement::Kind::Differ: {
         std::string detail;
@@ -617,7 +614,7 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
               (detail.empty() ? "" : "; ") + fmt::format("{} keys and {} steps logged by only one of them",
                                                          a.keysOnlyInOne, a.stepsOnlyInOne);
         }
-        group += "  " + pair + ": DIFFER: " + detail + seeds + "\n";
+        group += "  " + pair + ": DIFFER: " + detail + why + "\n";
         break;
       }
       }
