@@ -1,16 +1,40 @@
 # Thin wrapper over CMake. `make demo` and `make test` do all set-up on a fresh Debian 12 machine.
-BUILD      ?= build
+#   TORCH=      (default) Debian's LibTorch 1.13, CPU, in build/
+#   TORCH=pip   PyTorch 2.15's LibTorch (CUDA 13 build) from the project's venv (.venv/, or MHR_VENV=DIR;
+#               pins in scripts/venv/requirements.txt), in build-pip/
+#   TORCH_DIR=  any other LibTorch (the folder holding TorchConfig.cmake)
+TORCH      ?=
 JOBS       ?= $(shell nproc)
 TORCH_DIR  ?=
 CMAKE_ARGS ?=
-CMAKE_CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(if $(TORCH_DIR),-DTORCH_DIR=$(TORCH_DIR)) $(CMAKE_ARGS)
+ifeq ($(TORCH),pip)
+BUILD      ?= build-pip
+MHR_VENV   ?= $(CURDIR)/.venv
+export MHR_VENV
+# Resolved when the recipe runs, after scripts/venv.sh made the venv.
+TORCH_ARGS  = -DTORCH_DIR=$$($(MHR_VENV)/bin/python -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')/Torch \
+              -DMHR_PYTHON=$(MHR_VENV)/bin/python
+VENV_STEP   = scripts/venv.sh >/dev/null
+else ifeq ($(TORCH),)
+BUILD      ?= build
+TORCH_ARGS  = $(if $(TORCH_DIR),-DTORCH_DIR=$(TORCH_DIR))
+VENV_STEP   = true
+else
+$(error TORCH=$(TORCH): expected TORCH=pip, or no TORCH for Debian's LibTorch (TORCH_DIR=... for another))
+endif
+CMAKE_CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(TORCH_ARGS) $(CMAKE_ARGS)
 
-.PHONY: all deps configure build test demo bench fuzz format format-check golden-update grammar clean
+.PHONY: all deps venv configure build test demo bench fuzz format format-check golden-update grammar clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+	@$(VENV_STEP)
+
+# The project's Python venv (torch 2.15 + the Python references); `make bench` adds the anchors (--bench).
+venv:
+	scripts/venv.sh
 
 $(BUILD)/CMakeCache.txt:
 	@$(MAKE) --no-print-directory deps
@@ -22,8 +46,10 @@ configure: deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# After ctest: every skipped test with its reason (e.g. "no CUDA device"), and the counts on one line.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	cd $(BUILD) && rc=0; ctest --output-on-failure -j $(JOBS) --output-junit ctest-junit.xml $(CTEST_ARGS) || rc=$$?; \
+	  python3 $(CURDIR)/scripts/test-summary.py ctest-junit.xml $(if $(TORCH),torch-$(TORCH),tests); exit $$rc
 
 # The demo needs only the mhr binary (and its backend library), not the tests and benchmarks.
 demo: deps $(BUILD)/CMakeCache.txt

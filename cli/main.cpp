@@ -47,8 +47,8 @@ int main(int argc, char** argv) {
       "mhr: experiments on high-resolution medical images by function-preserving network morphisms.\n"
       "Write a .mhr file, check it (the compiler proves each morph preserves the parent's function),\n"
       "run it, compare runs in the tracker."};
-  app.set_version_flag("--version",
-                       std::string("mhr ") + mhr::cli::kVersion + " (" + mhr::cli::kGitCommit + ")");
+  app.set_version_flag("--version", std::string("mhr ") + mhr::cli::kVersion + " (" + mhr::cli::kGitCommit +
+                                        ")\nbuilt with " + mhr::cli::kBuildFacts);
   app.require_subcommand(1);
 
   mhr::cli::Runner run;

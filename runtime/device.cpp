@@ -1,5 +1,6 @@
 #include "runtime/device.h"
 
+#include "runtime/distributed.h"
 #include "support/error.h"
 
 #include <cstdlib>
@@ -49,6 +50,15 @@ std::map<std::string, std::string> environmentFacts(const torch::Device& device)
   f["hardware_threads"] = std::to_string(std::thread::hardware_concurrency());
   f["mkldnn"] = at::globalContext().hasMKLDNN() ? "yes" : "no";
   f["cuda_available"] = torch::cuda::is_available() ? "yes" : "no";
+  // What was compiled in, apart from what this machine offers at run time (a CUDA build on a host without a
+  // GPU says cuda_compiled yes, cuda_available no).
+#if defined(MHR_TORCH_CUDA)
+  f["cuda_compiled"] = "yes";
+#else
+  f["cuda_compiled"] = "no";
+#endif
+  f["gloo_compiled"] = distributedAvailable("gloo") ? "yes" : "no";
+  f["nccl_compiled"] = distributedAvailable("nccl") ? "yes" : "no";
   {
     std::ifstream cpu("/proc/cpuinfo");
     std::string line;
