@@ -11,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <set>
+
 namespace mhr::runtime {
 namespace {
 
@@ -68,6 +71,26 @@ TEST_P(TorchvisionEquivalence, ReproducesLogits) {
         EXPECT_TRUE(torch::equal(mine.at(name), want)) << name;
     }
   }
+}
+
+// The same weights written by the `safetensors` package (not by mhr's own writer) load to the same tensors.
+TEST_P(TorchvisionEquivalence, ReadsSafetensorsWrittenByThePackage) {
+  const std::string arch = GetParam();
+  std::string failure;
+  const std::string dir = test::cachedPythonFolder("torchvision_reference.py", arch, &failure);
+  ASSERT_FALSE(dir.empty()) << failure;
+  if (!std::filesystem::exists(dir + "/" + arch + ".safetensors"))
+    GTEST_SKIP() << "no safetensors package in " << MHR_TEST_PYTHON;
+  StateDict pt = readStateDict(dir + "/" + arch + ".pt");
+  StateDict st = readStateDict(dir + "/" + arch + ".safetensors");
+  ASSERT_EQ(std::set<std::string>(st.names().begin(), st.names().end()),
+            std::set<std::string>(pt.names().begin(), pt.names().end()));
+  for (const std::string& name : pt.names()) {
+    EXPECT_EQ(st.at(name).scalar_type(), pt.at(name).scalar_type()) << name;
+    EXPECT_TRUE(torch::equal(st.at(name), pt.at(name))) << name;
+  }
+  Network net(stdlibGraph(arch));
+  loadStateDict(*net, st, arch + ".safetensors");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stdlib, TorchvisionEquivalence,
