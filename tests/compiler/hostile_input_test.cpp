@@ -153,3 +153,25 @@ TEST(HostileInput, DidYouMeanIsBoundedAndStillSuggests) {
   EXPECT_EQ(support::editDistance(std::string(3000, 'a'), std::string(3000, 'b')), 3000u);
   EXPECT_EQ(support::editDistance("abcd", "acbd"), 1u);
 }
+
+TEST(HostileInput, AStageThatCannotFitTheDeviceIsRefusedAtCheck) {
+  // The driver passes the device's memory (host RAM for --device cpu); 8192x8192 at batch 24 needs far more.
+  std::string text = kHead + "train base on d.train at 8192x8192 {\n  epochs: 1\n  batch: 24\n"
+                             "  optimizer: sgd(lr: 0.1)\n}\n";
+  compiler::CompileOptions options;
+  options.catalog = &stdlib::catalog();
+  options.stopAfter = compiler::Stage::Verify;
+  options.memoryLimitBytes = int64_t(16) << 30;
+  options.memoryLimitSource = "the host's RAM (--device cpu)";
+  auto r = compiler::compileText("hostile.mhr", text, options);
+  ASSERT_TRUE(hasCode(r, "E0211")) << rendered(r);
+  std::string out = rendered(r);
+  EXPECT_NE(out.find("hostile.mhr:4:1: error[E0211]: train.base at 8192x8192 with batch 24 needs about"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("more than the 16.0 GiB of the host's RAM"), std::string::npos) << out;
+  EXPECT_NE(out.find("what would fit:"), std::string::npos) << out;
+  // Unknown device memory (CUDA at check time) and no budget: nothing to compare with.
+  options.memoryLimitBytes = 0;
+  EXPECT_TRUE(compiler::compileText("hostile.mhr", text, options).ok());
+}
