@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "support/error.h"
+#include "support/strings.h"
 
 #include <iostream>
 
@@ -40,7 +41,8 @@ extern "C" __attribute__((visibility("default"))) int mhr_backend_main(int argc,
   try {
     return run();
   } catch (const std::exception& e) {
-    std::cerr << "mhr: error: " << e.what() << "\n";
+    std::cerr << "mhr: error: " << mhr::support::terminalSafe(e.what())
+              << "\n"; // error texts quote user input
     return 1;
   }
 }

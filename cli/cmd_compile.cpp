@@ -2,6 +2,7 @@
 // commands. All of them read a .mhr file, print diagnostics to stderr (text or JSON) and exit 1 when there
 // are errors.
 #include "cli/commands.h"
+#include "cli/device_memory.h"
 #include "compiler/ast/formatter.h"
 #include "compiler/ast/printer.h"
 #include "compiler/cost/cost_report.h"
@@ -25,6 +26,7 @@ struct CompileArgs {
   std::string file;
   std::vector<std::string> overrides;
   std::string format = "text";
+  std::string device = "cpu";
 };
 
 void addCommon(CLI::App* cmd, CompileArgs& a) {
@@ -53,6 +55,7 @@ compiler::CompileResult compile(const CompileArgs& a, compiler::Stage stopAfter)
   options.catalog = &stdlib::catalog();
   options.overrides = a.overrides;
   options.stopAfter = stopAfter;
+  setDeviceMemory(options, a.device);
   return compiler::compileFile(a.file, options);
 }
 
@@ -204,6 +207,9 @@ void registerCompilerCommands(CLI::App& app, Runner& run) {
       "check", "parse, check and prove function preservation; print diagnostics and the verdict table");
   addCommon(check, checkArgs);
   check->add_option("--format", checkArgs.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  check->add_option(
+      "--device", checkArgs.device,
+      "cpu (default: stages must fit the host's RAM) or cuda[:N] (only memory_budget: is checked)");
   check->callback([&run]() { run = [] { return runCheck(checkArgs); }; });
 
   auto* emit = app.add_subcommand(

@@ -184,11 +184,23 @@ int runPreview(const PreviewArgs& a) {
   lo.epoch = a.epoch;
   std::vector<size_t> order = data::epochOrder(members.size(), lo);
   std::vector<data::io::SheetTile> tiles;
+  size_t left = 0;
   for (size_t k = 0; k < order.size() && int(tiles.size()) < a.count; ++k) {
     size_t sample = members[order[k]];
-    tiles.push_back({data::sampleAsLoaded(ds, sample, at.h, at.w, augment, lo.seed, a.epoch),
-                     caption(ds, ds.samples()[sample])});
+    try {
+      tiles.push_back({data::sampleAsLoaded(ds, sample, at.h, at.w, augment, lo.seed, a.epoch),
+                       caption(ds, ds.samples()[sample])});
+    } catch (const UserError& e) {
+      // As `run` and `prepare` do: under on_error: skip an unreadable file is named and left out.
+      if (!ds.options().skipErrors) throw;
+      std::cerr << "mhr: warning: " << support::terminalSafe(e.what()) << "; left out (on_error: skip)\n";
+      ++left;
+    }
   }
+  if (tiles.empty())
+    throw UserError(ds.where() + ": none of the " + std::to_string(left) + " samples tried could be read");
+  if (left > 0)
+    std::cerr << "mhr: warning: " << left << " unreadable file(s) left out of the preview (on_error: skip)\n";
   const data::PreprocessSpec& pre = ds.options().preprocess;
   std::string title = a.dataset + "." + a.split + " at " + std::to_string(at.h) + "x" + std::to_string(at.w) +
                       ", epoch " + std::to_string(a.epoch) + ", seed " + std::to_string(p->seed) + "\n" +

@@ -4,6 +4,7 @@
 // `--sweep-index I` runs one member (what a Slurm job array does). `--resume RUN` continues an interrupted
 // run from its last checkpoint under the same run id.
 #include "cli/commands.h"
+#include "cli/device_memory.h"
 #include "cli/png_encoder.h"
 #include "cli/version.h"
 #include "compiler/lower/sweep.h"
@@ -109,10 +110,17 @@ bool followerRank() {
   return std::getenv("WORLD_SIZE") && r && std::string(r) != "0";
 }
 
-compiler::CompileResult compileSpec(const std::string& file, const std::vector<std::string>& overrides) {
+compiler::CompileResult compileSpec(const std::string& file, const std::vector<std::string>& overrides,
+                                    const std::string& device) {
   compiler::CompileOptions options;
   options.catalog = &stdlib::catalog();
   options.overrides = overrides;
+  // A stage that cannot fit is refused before any data is read: `auto` is resolved to the device it picks.
+#if MHR_WITH_TORCH
+  setDeviceMemory(options, runtime::chooseDevice(device).is_cuda() ? "cuda" : "cpu");
+#else
+  setDeviceMemory(options, device);
+#endif
   auto r = compiler::compileFile(file, options);
   // Once: from rank 0 of a data-parallel run, or from the parent of `--nproc` ranks.
   if (!followerRank() && (!std::getenv("MHR_NPROC_CHILD") || !r.ok())) r.diags->renderText(std::cerr);
@@ -592,7 +600,7 @@ int runCommand(const RunArgs& args, const std::vector<std::string>& argv) {
       "`make build` (Debian's libtorch-dev) or `make build TORCH_DIR=/path/to/libtorch/share/cmake/Torch`");
 #else
   runtime::keepHostMemory(); // before the first tensor (runtime/device.h says why)
-  auto compiled = compileSpec(args.file, args.overrides);
+  auto compiled = compileSpec(args.file, args.overrides, args.device);
   if (!compiled.ok()) return 1;
   if (args.nproc > 1) return launchLocal(args, argv, compiled.plan->sweep.mode != "none");
   if (std::optional<runtime::DistributedOptions> d = runtime::distributedOptionsFromEnv()) {
@@ -636,7 +644,7 @@ int runCommand(const RunArgs& args, const std::vector<std::string>& argv) {
     if (!followerRank())
       std::cerr << "\n"
                 << sweepId << " run " << i + 1 << "/" << members.size() << ": " << members[i].label << "\n";
-    auto member = compileSpec(a.file, overrides);
+    auto member = compileSpec(a.file, overrides, a.device);
     if (!member.ok()) {
       ++failures;
       continue;

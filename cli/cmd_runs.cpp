@@ -5,6 +5,7 @@
 
 #include "support/error.h"
 #include "support/files.h"
+#include "support/strings.h"
 #include "tracker/report.h"
 #include "tracker/runs_output.h"
 #include "tracker/text_table.h"
@@ -12,6 +13,7 @@
 
 #include <iostream>
 #include <memory>
+#include <unistd.h>
 
 namespace mhr::cli {
 
@@ -56,7 +58,8 @@ void registerList(CLI::App* runs, Runner& run) {
   cmd->callback([&run, common, options] {
     run = [common, options] {
       Tracker tracker = openForReading(*common);
-      for (const auto& w : fieldWarnings(tracker.db(), *options)) std::cerr << "mhr: warning: " << w << "\n";
+      for (const auto& w : fieldWarnings(tracker.db(), *options))
+        std::cerr << "mhr: warning: " << support::terminalSafe(w) << "\n";
       std::cout << renderList(tracker.db(), *options);
       return 0;
     };
@@ -131,7 +134,8 @@ void registerExport(CLI::App* runs, Runner& run) {
       std::string text = renderExport(tracker.db(), *selection,
                                       *format == "json" ? ExportFormat::Json : ExportFormat::Csv, *history);
       if (output->empty()) {
-        std::cout << text;
+        // On a terminal the export is read, not parsed: user text must not drive it.
+        std::cout << (::isatty(STDOUT_FILENO) ? support::terminalSafe(text) : text);
       } else {
         support::writeFileAtomic(*output, text);
         std::cerr << "mhr: wrote " << *output << "\n";

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/version.h"
 #include "support/error.h"
+#include "support/strings.h"
 
 #include <dlfcn.h>
 #include <filesystem>
@@ -73,7 +74,8 @@ int main(int argc, char** argv) {
   try {
     return run();
   } catch (const std::exception& e) {
-    std::cerr << "mhr: error: " << e.what() << "\n";
+    std::cerr << "mhr: error: " << mhr::support::terminalSafe(e.what())
+              << "\n"; // error texts quote user input
     return 1;
   }
 }

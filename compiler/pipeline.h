@@ -24,6 +24,11 @@ struct CompileOptions {
   const ir::NetworkCatalog* catalog = nullptr; // the standard library: mhr::stdlib::catalog() (required)
   std::vector<std::string> overrides;          // "KEY=VALUE" from --set, applied in order
   Stage stopAfter = Stage::Lower;
+  // The memory a stage may use when it sets no `memory_budget:` (the driver's device: host RAM for the
+  // CPU); 0 = unknown, then only stages with a budget are checked. Stages that exceed it are E0211.
+  int64_t memoryLimitBytes = 0;
+  std::string memoryLimitSource; // e.g. "the host's RAM (--device cpu)"
+  bool cuda = false;             // the runtime's precision rules: autocast only on CUDA
 };
 
 // One network after the IR stage: its graph, and for a morph child the proof of every statement.

@@ -23,6 +23,9 @@ CsvTable parseCsv(const std::string& text, const std::string& path) {
   size_t i = 0, n = text.size(), line = 1;
   if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
   bool haveHeader = false;
+  // The first quoted field that ran over a line end: when a quote turns out unbalanced, this is usually
+  // where it opened (a later quote closed it and the pairing went wrong from there on).
+  size_t firstMultiLineQuote = 0;
   while (i < n) {
     size_t start = line;
     std::vector<std::string> fields;
@@ -35,8 +38,13 @@ CsvTable parseCsv(const std::string& text, const std::string& path) {
         size_t quoteLine = line;
         ++i;
         while (true) {
-          if (i >= n)
-            throw UserError(path + ":" + std::to_string(quoteLine) + ": a quoted field is never closed");
+          if (i >= n) {
+            size_t opened = firstMultiLineQuote ? firstMultiLineQuote : quoteLine;
+            throw UserError(path + ":" + std::to_string(opened) + ": a quoted field is never closed" +
+                            (opened != quoteLine ? " (the quote opened on line " + std::to_string(opened) +
+                                                       " runs over line ends; quotes pair wrongly from there)"
+                                                 : std::string()));
+          }
           char c = text[i];
           if (c == '"') {
             if (i + 1 < n && text[i + 1] == '"') {
@@ -51,7 +59,15 @@ CsvTable parseCsv(const std::string& text, const std::string& path) {
           field += c;
           ++i;
         }
-        // Text after the closing quote up to the separator is kept (lenient, as pandas does).
+        if (line != quoteLine && !firstMultiLineQuote) firstMultiLineQuote = quoteLine;
+        // Text after the closing quote up to the separator is kept (lenient, as pandas does) — except after a
+        // field that ran over line ends: that "closing" quote really opened a field on a later line, and the
+        // quote on line quoteLine is the unbalanced one.
+        if (line != quoteLine && i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r')
+          throw UserError(path + ":" + std::to_string(quoteLine) +
+                          ": a quote opens a field here that is not closed on its line (its closing quote "
+                          "would be on line " +
+                          std::to_string(line) + ", followed by text): an unbalanced quote");
         continue;
       }
       if (i >= n || text[i] == '\n' || (text[i] == '\r' && (i + 1 >= n || text[i + 1] == '\n'))) {

@@ -17,11 +17,14 @@
 #include "support/error.h"
 #include "support/files.h"
 
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <unistd.h>
 
 namespace mhr::runtime {
 namespace {
@@ -60,6 +63,7 @@ public:
     if (options_.resume && options_.checkpointDir.empty())
       throw UserError("resume needs the run's checkpoint folder");
     if (!options_.checkpointDir.empty()) support::makeDirectories(options_.checkpointDir);
+    if (options_.resume && root_) removeStaleTemporaries();
     progress_.enabled = options_.progress;
     progress_.terminal = stderrIsTerminal();
 
@@ -94,6 +98,25 @@ public:
   }
 
 private:
+  // A process killed inside an atomic write leaves its temporary (`NAME.tmp.PID`, support/files.h) next to
+  // the checkpoints; the resumed run removes those of writers that are gone, so a successful resume leaves
+  // nothing stale behind.
+  void removeStaleTemporaries() const {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(options_.checkpointDir, ec)) {
+      const std::string name = entry.path().filename().string();
+      const size_t at = name.rfind(".tmp.");
+      if (at == std::string::npos) continue;
+      const std::string digits = name.substr(at + 5);
+      if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+        continue;
+      const pid_t pid = static_cast<pid_t>(std::stol(digits));
+      // Only a writer that no longer exists (ESRCH); a live one, or one we may not signal, keeps its file.
+      if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH)
+        std::filesystem::remove(entry.path(), ec);
+    }
+  }
+
   // ---- files of the run
   std::string checkpointPath(const std::string& key) const {
     return options_.checkpointDir.empty() ? "" : options_.checkpointDir + "/" + key + ".ckpt";
@@ -236,6 +259,11 @@ private:
 
     auto trainSrc =
         source(stage.dataset, stage.split, stage.resolution, *live.net, cfg.batch, true, &cfg, seed);
+    // Never silently: a batch larger than the split trains on the whole split at each step.
+    if (cfg.batch > trainSrc->samples())
+      log_ << "mhr: warning: " << stage.location << ": " << stage.key << ": batch " << cfg.batch
+           << " is larger than the " << trainSrc->samples() << " images of " << stage.dataset << "."
+           << stage.split << ", so every step trains on all " << trainSrc->samples() << " of them\n";
     std::unique_ptr<BatchSource> valSrc;
     if (!cfg.valSplit.empty()) {
       std::string ds = stage.dataset, sp = cfg.valSplit;
@@ -289,9 +317,36 @@ private:
     ctx.log = &log_;
     ctx.distributed = options_.distributed.get();
     ctx.writeCheckpoints = root_;
-    if (options_.onEpochEnd) ctx.onEpochEnd = [&](int64_t e) { options_.onEpochEnd(stage.key, e); };
+    int64_t epochsDone = 0;
+    ctx.onEpochEnd = [&](int64_t e) {
+      epochsDone = e;
+      if (options_.onEpochEnd) options_.onEpochEnd(stage.key, e);
+    };
     resetPeakMemory(device_);
-    TrainResult r = train(*live.net, cfg, *trainSrc, valSrc.get(), ctx, sink_);
+    // An allocation failure names the stage, the epoch, the batch and the cost model's estimate (it used to
+    // end as a bare "std::bad_alloc"); the run is then marked failed by the driver, and the checkpoint of
+    // the last finished epoch stays where it is, for `--resume` with a smaller batch.
+    auto outOfMemory = [&](const std::string& what) {
+      auto n = [](int64_t v) { return std::to_string(v); };
+      return UserError(stage.location + ": " + stage.key + ": out of memory in epoch " + n(epochsDone + 1) +
+                       " of " + n(cfg.epochs) + " (batch " + n(cfg.batch) + " at " + n(stage.resolution.h) +
+                       "x" + n(stage.resolution.w) + "; the cost model estimated " +
+                       n(cp.memory.totalBytes() / (1 << 20)) + " MiB per step" +
+                       (budget > 0 ? ", the limit is " + n(budget / (1 << 20)) + " MiB" : std::string()) +
+                       "): " + what + "; " +
+                       (epochsDone > 0 ? "the checkpoint after epoch " + n(epochsDone) + " is kept in " + ckpt
+                                       : std::string("no epoch finished, so there is no checkpoint")) +
+                       " — lower the batch or the resolution, or use `checkpointing: auto` with a "
+                       "`memory_budget`");
+    };
+    TrainResult r;
+    try {
+      r = train(*live.net, cfg, *trainSrc, valSrc.get(), ctx, sink_);
+    } catch (const std::bad_alloc&) {
+      throw outOfMemory("the host could not allocate memory");
+    } catch (const c10::OutOfMemoryError& e) {
+      throw outOfMemory(e.what_without_backtrace());
+    }
     live.net->setCheckpointSegments({});
     runStep_ += r.globalStep;
     const int64_t peak = peakMemoryBytes(device_);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make fuzz`: builds the front end with clang + libFuzzer + AddressSanitizer + UndefinedBehaviorSanitizer in
 # build-fuzz/ and fuzzes it for N seconds (default 60; the acceptance run is 600), seeded with every .mhr in
-# tests/golden, experiments and docs. New interesting inputs go to fuzz-corpus/ (kept between runs, not
-# committed); crashes to build-fuzz/crashes/. Prints corpus size and executions at the end.
+# tests/golden, experiments and docs, plus the hostile shapes in fuzz/seeds/. New interesting inputs go to
+# fuzz-corpus/ (kept between runs, not committed); crashes to build-fuzz/crashes/. Prints corpus size and
+# executions at the end.
 set -euo pipefail
 seconds=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,8 @@ fi
 cmake --build $build --target fuzz_frontend -j "$(nproc)"
 mkdir -p "$corpus" $build/seeds $build/crashes
 find tests/golden experiments docs -name '*.mhr' -exec cp {} $build/seeds/ \; 2>/dev/null || true
+# Hostile shapes (deep nesting, long tokens) that once crashed or stalled the front end.
+cp fuzz/seeds/*.mhr $build/seeds/
 log=$build/fuzz.log
 set +e
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

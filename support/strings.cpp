@@ -53,34 +53,45 @@ bool endsWith(std::string_view text, std::string_view suffix) {
 }
 
 size_t editDistance(std::string_view a, std::string_view b) {
+  // Three rolling rows (the transposition looks two rows back): O(|a|·|b|) time, O(|b|) memory.
   const size_t n = a.size(), m = b.size();
-  std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1));
-  for (size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (size_t j = 0; j <= m; ++j) d[0][j] = j;
+  std::vector<size_t> twoBack(m + 1), previous(m + 1), current(m + 1);
+  for (size_t j = 0; j <= m; ++j) previous[j] = j;
   for (size_t i = 1; i <= n; ++i) {
+    current[0] = i;
     for (size_t j = 1; j <= m; ++j) {
       size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        current[j] = std::min(current[j], twoBack[j - 2] + 1);
     }
+    std::swap(twoBack, previous);
+    std::swap(previous, current);
   }
-  return d[n][m];
+  return previous[m];
 }
 
 std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates) {
   if (word.empty()) return "";
+  // Bounded so that any input is answered fast: a suggestion is at most max(1, len/3) edits away, so a
+  // candidate whose length differs by more cannot be one and is skipped without comparing; and nobody
+  // mistypes a name of hundreds of characters, so such words get no suggestion at all (a 1 MB name costs a
+  // length check per candidate).
+  constexpr size_t kMaxSuggestLength = 128;
+  if (word.size() > kMaxSuggestLength) return "";
+  const size_t limit = std::max<size_t>(1, word.size() / 3);
   const std::string lowered = toLower(word);
   size_t best = static_cast<size_t>(-1);
   std::string bestName;
   for (const auto& c : candidates) {
+    size_t gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+    if (gap > limit) continue;
     size_t d = editDistance(lowered, toLower(c));
     if (d < best) {
       best = d;
       bestName = c;
     }
   }
-  const size_t limit = std::max<size_t>(1, word.size() / 3);
   if (best == 0 && bestName == word) return ""; // an exact match is not a suggestion
   return best <= limit ? bestName : "";
 }
@@ -100,6 +111,36 @@ std::string quoted(std::string_view text) {
     out += c;
   }
   return out + "\"";
+}
+
+std::string terminalSafe(std::string_view text) {
+  auto needs = [&](size_t i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n' || c == '\t') return false;
+    if (c < 0x20 || c == 0x7f) return true;
+    return c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+           static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+  };
+  size_t i = 0;
+  while (i < text.size() && !needs(i)) ++i;
+  if (i == text.size()) return std::string(text);
+  std::string out(text.substr(0, i));
+  char buf[8];
+  for (; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (!needs(i)) {
+      out += text[i];
+    } else if (c == 0x1b) {
+      out += "\\e";
+    } else if (c == 0xC2) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(text[++i]));
+      out += buf;
+    } else {
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
 }
 
 std::string formatNumber(double value) {

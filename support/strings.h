@@ -26,6 +26,11 @@ std::string closestMatch(std::string_view word, const std::vector<std::string>& 
 // back).
 std::string quoted(std::string_view text);
 
+// `text` safe to print on a terminal: control characters that could move the cursor, clear the screen or
+// set the window title (ESC, BEL, the other C0 controls, DEL, and the C1 controls U+0080..U+009F) become
+// visible escapes (`\e`, `\x07`, `\u009b`). Newline and tab are kept: they are the output's own layout.
+std::string terminalSafe(std::string_view text);
+
 // Renders a double the way users wrote it where possible: shortest round-trip form ("0.05", "1e-05").
 std::string formatNumber(double value);
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -107,7 +108,16 @@ std::string placeholders(size_t n) {
   return s;
 }
 
-std::string csvField(const std::string& text) {
+std::string csvField(const std::string& raw) {
+  // A cell a spreadsheet would run as a formula (=, +, -, @, or a leading tab/CR) gets a leading apostrophe,
+  // the convention spreadsheets show as text; numbers such as -0.5 stay numbers.
+  std::string text = raw;
+  if (!text.empty() && std::string("=+-@\t\r").find(text[0]) != std::string::npos) {
+    char* end = nullptr;
+    std::strtod(text.c_str(), &end);
+    bool number = end == text.c_str() + text.size() && text[0] != '\t' && text[0] != '\r';
+    if (!number) text = "'" + text;
+  }
   if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
   std::string out = "\"";
   for (char c : text) {
@@ -299,7 +309,7 @@ std::string renderShow(Db& db, const std::string& runId, bool withSpec) {
     out += d.specText;
     if (!d.specText.empty() && d.specText.back() != '\n') out += "\n";
   }
-  return out;
+  return support::terminalSafe(out); // names, tags, params and error texts are user text
 }
 
 // ---------------------------------------------------------------------------------------------- compare
@@ -623,7 +633,7 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
   }
   if (!agreement.empty()) out += "\nRuns of the same semantic hash\n" + agreement;
   out += renderSeedSummary(runs);
-  return out;
+  return support::terminalSafe(out);
 }
 
 // ---------------------------------------------------------------------------------------------- export

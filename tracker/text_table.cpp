@@ -42,6 +42,7 @@ void TextTable::addRow(std::vector<std::string> cells) {
     for (char& ch : c) {
       if (ch == '\n' || ch == '\t' || ch == '\r') ch = ' '; // one row stays one line
     }
+    c = support::terminalSafe(c); // names and tags are user text: no terminal escapes
   }
   rows_.push_back(std::move(cells));
 }

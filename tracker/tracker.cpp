@@ -188,8 +188,32 @@ int Tracker::markDeadRunsInterrupted() {
   return marked;
 }
 
+namespace {
+// Names, tags and params are printed by `mhr runs` and written into reports: a control character (NUL, ESC,
+// a newline in a name) would cut them short or drive the reader's terminal. Tab is the one allowed.
+void requirePrintable(const std::string& what, const std::string& text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+      throw UserError(what + " '" + support::terminalSafe(text) + "' holds the control character " +
+                      support::terminalSafe(std::string(1, text[i])) + " at byte " + std::to_string(i + 1) +
+                      "; names, tags and params may hold tab but no other control character");
+  }
+}
+} // namespace
+
 std::unique_ptr<RunWriter> Tracker::startRun(const RunStart& start, const WriterOptions& options) {
   if (start.experiment.empty()) throw UserError("cannot start a run without an experiment name");
+  requirePrintable("the experiment name", start.experiment);
+  requirePrintable("the run name", start.runName);
+  for (const auto& [key, value] : start.tags) {
+    requirePrintable("the tag name", key);
+    requirePrintable("the tag " + key, value);
+  }
+  for (const auto& [key, value] : start.params) {
+    requirePrintable("the param name", key);
+    if (auto text = std::get_if<std::string>(&value)) requirePrintable("the param " + key, *text);
+  }
   std::string id = newRunId();
   std::string name = start.runName;
   if (name.empty()) {

@@ -43,6 +43,31 @@ ten=$(median_ms "$tmp/x10.mhr")
 ratio=$(awk -v a="$ten" -v b="$one" 'BEGIN {printf "%.2f", a / b}')
 echo "| compiler: \`mhr check $largest\`, whole process (median of 15) | $one ms | — | — | < 50 ms |"
 echo "| compiler: the same spec x10 ($(grep -c '' "$tmp/x10.mhr") lines) vs x1 | $ten ms | $one ms | ${ratio}x | <= 12x |"
+# Hostile inputs (issue 20): every diagnostic fast, the front end near-linear in statements and token length.
+# One run each (they are large); wall time and peak memory of the whole process.
+python3 - "$tmp" <<'PY'
+import sys
+d = sys.argv[1]
+head = 'experiment "h"\ndataset d = synthetic_mammo(count: 16, size: 64x52, seed: 1)\n'
+net = 'network base = resnet18(classes: 2, width: 0.25)\n'
+for n in (200, 2000):
+    open(f'{d}/deepen{n}.mhr', 'w').write(head + net + 'network hr = morph base {\n' +
+        ''.join('  deepen after layer1.0.conv1 with residual(conv(3x3))\n' for _ in range(n)) + '}\n')
+open(f'{d}/name1m.mhr', 'w').write('experiment "h"\nnetwork base = densenet121(classes: 2)\n'
+    'network hr = morph base {\n  widen ' + 'q' * (1 << 20) + ' to 64\n}\n')
+open(f'{d}/token10m.mhr', 'w').write('experiment "h"\n' + 'z' * (10 << 20) + '\n')
+open(f'{d}/list2m.mhr', 'w').write(head + net + 'evaluate base on d.test at 64x52 { metrics: [' +
+    ', '.join(['auc'] * 2000000) + '] }\n')
+PY
+once() { # prints "SECONDS s, PEAK MiB"
+  /usr/bin/time -f '%e %M' -o "$tmp/t" "$MHR" check "$1" > /dev/null 2>&1 || true
+  tail -1 "$tmp/t" | awk '{printf "%.2f s, %.0f MiB", $1, $2 / 1024}'
+}
+echo "| compiler: 1 MB unknown layer name in a DenseNet-121 morph (clean E0301) | $(once "$tmp/name1m.mhr") | — | — | < 1 s |"
+d200=$(once "$tmp/deepen200.mhr"); d2000=$(once "$tmp/deepen2000.mhr")
+echo "| compiler: 2,000 \`deepen ... residual(conv(3x3))\` statements vs 200 | $d2000 | $d200 | — | near-linear |"
+echo "| compiler: a 10 MB token (one diagnostic, line shown as a window) | $(once "$tmp/token10m.mhr") | — | — | < 2 s |"
+echo "| compiler: a 2-million-item list | $(once "$tmp/list2m.mhr") | — | — | — |"
 # Instructions are repeatable where wall time is not (shared, loaded machines): callgrind counts them.
 if command -v valgrind > /dev/null; then
   valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$MHR" check "$largest" > /dev/null 2>&1 || true

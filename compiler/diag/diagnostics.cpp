@@ -3,6 +3,7 @@
 #include "support/assert.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -21,6 +22,46 @@ const char* severityName(Severity s) {
   }
   return "error";
 }
+// Messages quote user text (names, paths, values). A quoted 10 MB token is cut to its first bytes with its
+// length, and control characters are escaped, so a message stays one readable line on any terminal.
+std::string presentable(std::string message) {
+  constexpr size_t kLongWord = 200, kKeep = 80;
+  bool plain = message.size() <= kLongWord;
+  for (char c : message) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) plain = false;
+  }
+  if (plain) return message;
+  std::string out;
+  size_t i = 0;
+  while (i < message.size()) {
+    size_t j = i;
+    while (j < message.size() && message[j] != ' ' && message[j] != '\n') ++j;
+    if (j - i > kLongWord) {
+      size_t cut = i + kKeep;
+      while (cut > i && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+      out.append(message, i, cut - i);
+      out += "...(" + std::to_string(j - i) + " bytes)";
+    } else {
+      out.append(message, i, j - i);
+    }
+    if (j < message.size()) out += message[j];
+    i = j + 1;
+  }
+  std::string escaped;
+  for (char c : out) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      escaped += buf;
+    } else {
+      escaped += c;
+    }
+  }
+  return escaped;
+}
+
 } // namespace
 
 DiagnosticBuilder& DiagnosticBuilder::note(std::string message) {
@@ -28,7 +69,8 @@ DiagnosticBuilder& DiagnosticBuilder::note(std::string message) {
 }
 
 DiagnosticBuilder& DiagnosticBuilder::note(SourceRange range, std::string message) {
-  if (index_ != SIZE_MAX) engine_->diagnostics_[index_].notes.push_back(Note{range, std::move(message)});
+  if (index_ != SIZE_MAX)
+    engine_->diagnostics_[index_].notes.push_back(Note{range, presentable(std::move(message))});
   return *this;
 }
 
@@ -70,6 +112,7 @@ DiagnosticBuilder DiagnosticEngine::add(Severity severity, const std::string& co
   } else if (severity == Severity::Warning) {
     ++warningCount_;
   }
+  message = presentable(std::move(message));
   // The same error at the same place twice (e.g. a name used in a loop of checks) is noise.
   for (const auto& d : diagnostics_)
     if (d.severity == severity && d.code == code && d.range == range && d.message == message)
@@ -100,16 +143,52 @@ void DiagnosticEngine::renderRange(std::ostream& out, const SourceRange& range, 
   std::string_view line = f.lineText(begin.line);
   std::string number = std::to_string(begin.line);
   std::string gutter(number.size(), ' ');
-  out << " " << number << " | " << line << "\n";
-  out << " " << gutter << " | ";
-  // Carets start under the first character and run to the range's end or the end of the line. Tabs in the
-  // prefix are kept so the carets line up in any editor.
-  uint32_t startCol = begin.column - 1;
-  for (uint32_t i = 0; i < startCol && i < line.size(); ++i) out << (line[i] == '\t' ? '\t' : ' ');
+  // Carets start under the first character and run to the range's end or the end of the line. A long line
+  // (a 10 MB token) is shown as a window around the caret, and control characters in it are escaped so
+  // the echo can neither drive the terminal nor misalign the carets; tabs are kept so the carets line up
+  // in any editor.
+  uint32_t startCol = std::min<uint32_t>(begin.column - 1, static_cast<uint32_t>(line.size()));
   uint32_t lineEndOffset = f.lineStarts[begin.line - 1] + static_cast<uint32_t>(line.size());
   uint32_t stop = std::min(range.end, lineEndOffset);
   uint32_t count = stop > range.begin ? stop - range.begin : 1;
-  out << std::string(count, '^') << "\n";
+  constexpr uint32_t kWholeLine = 240, kBefore = 100, kMaxCarets = 100, kAfter = 60;
+  const bool whole = line.size() <= kWholeLine;
+  uint32_t from = whole || startCol <= kBefore ? 0 : startCol - kBefore;
+  uint32_t shownCarets = whole ? count : std::min(count, kMaxCarets);
+  uint32_t to = whole
+                    ? static_cast<uint32_t>(line.size())
+                    : std::min<uint32_t>(static_cast<uint32_t>(line.size()), startCol + shownCarets + kAfter);
+  // Do not cut a UTF-8 sequence in half at either end of the window.
+  auto continuation = [&](uint32_t i) {
+    return i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80;
+  };
+  while (from > 0 && continuation(from)) --from;
+  while (to < line.size() && continuation(to)) ++to;
+  auto shown = [](char c) -> std::string {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\t') return "\t";
+    if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      return buf;
+    }
+    return std::string(1, c);
+  };
+  std::string text = from > 0 ? "..." : "";
+  std::string pad = from > 0 ? "   " : "";
+  for (uint32_t i = from; i < to; ++i) {
+    std::string piece = shown(line[i]);
+    text += piece;
+    if (i < startCol) pad += line[i] == '\t' ? std::string("\t") : std::string(piece.size(), ' ');
+  }
+  if (to < line.size()) text += "...";
+  out << " " << number << " | " << text << "\n";
+  out << " " << gutter << " | " << pad;
+  std::string carets;
+  for (uint32_t i = startCol; i < startCol + shownCarets && i < line.size(); ++i)
+    carets += std::string(line[i] == '\t' ? 1 : shown(line[i]).size(), '^');
+  if (carets.empty()) carets = "^";
+  out << carets << (count > shownCarets ? "..." : "") << "\n";
 }
 
 std::string DiagnosticEngine::renderOne(const Diagnostic& d) const {

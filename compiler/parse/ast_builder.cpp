@@ -3,6 +3,7 @@
 #include "support/assert.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 
@@ -95,8 +96,25 @@ ast::Value AstBuilder::buildString(antlr4::tree::TerminalNode* node) {
   // Strip the quotes (an unterminated string, already reported by the lexer pass, has no closing quote).
   size_t begin = 1, end = raw.size();
   if (end >= 2 && raw.back() == '"') --end;
+  bool controlReported = false;
   for (size_t i = begin; i < end; ++i) {
     char c = raw[i];
+    const unsigned char u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      // A NUL cuts C strings (and error messages) short; ESC and friends drive the terminal the name is
+      // printed on. One error per string; the byte is dropped from the value.
+      if (!controlReported) {
+        uint32_t at = v.range.begin + static_cast<uint32_t>(i);
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02x", u);
+        diags_
+            .error("E0008", diag::SourceRange{file_, at, at + 1},
+                   std::string("control character ") + hex + " in string")
+            .note("strings may hold tab but no other control character; write \\n for a newline");
+        controlReported = true;
+      }
+      continue;
+    }
     if (c != '\\' || i + 1 >= end) {
       v.text += c;
       continue;

@@ -467,6 +467,36 @@ std::vector<Chunk> splitStatements(const Lexed& lexed, size_t totalCodePoints) {
   return chunks;
 }
 
+// The deepest bracket nesting the front end accepts. The generated parser, the AST builder and every stage
+// after it walk values recursively, so input must not drive that recursion arbitrarily deep (7,000 nested
+// '[' overflowed the stack); real specs nest a handful of levels.
+constexpr int kMaxNesting = 64;
+
+// Reports the first bracket that opens nesting level kMaxNesting + 1 in `tokens`; true when one does (the
+// statement is then not parsed at all, so nothing recurses on it).
+bool nestingTooDeep(const std::vector<antlr4::Token*>& tokens, diag::FileId file,
+                    const std::vector<uint32_t>& byteOffsets, diag::DiagnosticEngine& diags) {
+  int depth = 0;
+  for (antlr4::Token* t : tokens) {
+    size_t k = t->getType();
+    if (k == MhrLexer::LBRACE || k == MhrLexer::LPAREN || k == MhrLexer::LBRACK) {
+      if (++depth > kMaxNesting) {
+        size_t start = std::min<size_t>(t->getStartIndex(), byteOffsets.size() - 1);
+        size_t end = std::min<size_t>(start + 1, byteOffsets.size() - 1);
+        diags
+            .error("E0007", diag::SourceRange{file, byteOffsets[start], byteOffsets[end]},
+                   "brackets are nested more than " + std::to_string(kMaxNesting) + " levels deep here")
+            .note("a value may nest lists, calls and blocks at most " + std::to_string(kMaxNesting) +
+                  " levels deep");
+        return true;
+      }
+    } else if ((k == MhrLexer::RBRACE || k == MhrLexer::RPAREN || k == MhrLexer::RBRACK) && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 std::unique_ptr<ast::File> parseFile(diag::FileId file, const diag::SourceManager& sources,
@@ -479,6 +509,7 @@ std::unique_ptr<ast::File> parseFile(diag::FileId file, const diag::SourceManage
   AstBuilder builder(file, sources, diags, lexed->byteOffsets);
 
   for (const Chunk& chunk : splitStatements(*lexed, codePoints)) {
+    if (nestingTooDeep(chunk.tokens, file, lexed->byteOffsets, diags)) continue;
     std::vector<std::unique_ptr<antlr4::Token>> tokens;
     for (antlr4::Token* t : chunk.tokens) tokens.push_back(std::make_unique<antlr4::CommonToken>(t));
     auto eof = std::make_unique<antlr4::CommonToken>(antlr4::Token::EOF, "<EOF>");
@@ -532,6 +563,7 @@ std::optional<ast::Value> parseValue(diag::FileId file, const diag::SourceManage
   chunk.tokens = lexed->tokens;
   chunk.endCodePoint = static_cast<uint32_t>(lexed->byteOffsets.size() - 1);
   chunk.eofDescription = "the end of the value";
+  if (nestingTooDeep(chunk.tokens, file, lexed->byteOffsets, diags)) return std::nullopt;
   std::vector<std::unique_ptr<antlr4::Token>> tokens;
   for (antlr4::Token* t : chunk.tokens) tokens.push_back(std::make_unique<antlr4::CommonToken>(t));
   auto eof = std::make_unique<antlr4::CommonToken>(antlr4::Token::EOF, "<EOF>");
@@ -548,7 +580,10 @@ std::optional<ast::Value> parseValue(diag::FileId file, const diag::SourceManage
   auto* tree = parser.overrideValue();
   if (strategy->reported() || diags.errorCount() > before || !tree->value()) return std::nullopt;
   AstBuilder builder(file, sources, diags, lexed->byteOffsets);
-  return builder.buildValue(tree->value());
+  ast::Value value = builder.buildValue(tree->value());
+  // The builder reports too (a control character in a string): such a value is not a value.
+  if (diags.errorCount() > before) return std::nullopt;
+  return value;
 }
 
 } // namespace mhr::parse

@@ -307,6 +307,17 @@ void applyOverrides(Program& program, const std::vector<std::string>& overrides,
       value = parse::parseValue(file, sources, scratch, static_cast<uint32_t>(eq + 1));
       std::string raw = support::trim(text.substr(eq + 1));
       bool bare = raw.find_first_of("\"'()[]{},:; \t") == std::string::npos;
+      size_t control = raw.find_first_of(std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x0a\x0b\x0c\x0d"
+                                                     "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19"
+                                                     "\x1a\x1b\x1c\x1d\x1e\x1f\x7f") +
+                                         std::string(1, '\0'));
+      if (!value && bare && control != std::string::npos) {
+        // A bare word becomes a string as it stands: it obeys the rule of string literals (E0008).
+        uint32_t at = static_cast<uint32_t>(text.find_first_not_of(' ', eq + 1) + control);
+        diags.error("E0008", diag::SourceRange{file, at, at + 1}, "control character in the value of --set")
+            .note("values may hold tab but no other control character");
+        continue;
+      }
       if (!value && bare) {
         ast::Value s;
         s.kind = ast::Value::Kind::String;

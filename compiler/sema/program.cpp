@@ -3,7 +3,15 @@
 #include "compiler/parse/parser.h"
 #include "support/files.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <linux/magic.h>
+#include <optional>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 namespace mhr::sema {
 
@@ -15,6 +23,41 @@ std::string canonical(const std::string& path) {
   std::error_code ec;
   fs::path p = fs::weakly_canonical(fs::path(path), ec);
   return ec ? path : p.string();
+}
+
+// Reads a spec file strictly: it must be a regular file on a real file system (procfs and sysfs files
+// claim to be regular but are generated: /proc/self/mem read as an empty spec), and a read error is an
+// error, not an empty file. `why` gets ": reason" on failure.
+std::optional<std::string> readSpec(const std::string& path, std::string& why) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    why = errno == ENOENT ? ": no such file" : std::string(": ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat st {};
+  struct statfs sfs {};
+  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  bool generated = ::fstatfs(fd, &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC);
+  if (!regular || generated) {
+    ::close(fd);
+    why = ": not a regular file";
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = std::string(": ") + std::strerror(errno);
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
 }
 
 class Loader {
@@ -35,6 +78,13 @@ public:
       b.note("cycle: " + chain + path);
       return;
     }
+    // Includes expand recursively: a chain of distinct files must not drive that recursion without bound.
+    constexpr size_t kMaxIncludeDepth = 32;
+    if (stack.size() >= kMaxIncludeDepth) {
+      report(from, "includes are nested more than " + std::to_string(kMaxIncludeDepth) + " files deep at '" +
+                       path + "'");
+      return;
+    }
     if (!from.valid() && mainText_) {
       parseAndExpand(path, *mainText_, from, key, stack, stackPaths);
       return;
@@ -48,9 +98,10 @@ public:
       report(from, "'" + path + "' is not a regular file");
       return;
     }
-    auto text = support::readFile(path);
+    std::string why;
+    auto text = readSpec(path, why);
     if (!text) {
-      report(from, "cannot read '" + path + "'" + (fs::exists(path) ? "" : ": no such file"));
+      report(from, "cannot read '" + path + "'" + why);
       return;
     }
     parseAndExpand(path, std::move(*text), from, key, stack, stackPaths);

@@ -188,9 +188,25 @@ std::string Type::describe() const {
   return "?";
 }
 
+// A quantity in a byte unit (or any other unit) whose value in bytes is finite and below 2^62, so that every
+// later conversion to int64 is exact.
+static bool fitsInBytes(const ast::Value& v) {
+  double scale = v.text == "GiB"   ? 1073741824.0
+                 : v.text == "MiB" ? 1048576.0
+                 : v.text == "GB"  ? 1e9
+                 : v.text == "MB"  ? 1e6
+                                   : 1.0;
+  double bytes = v.floatValue * scale;
+  return std::isfinite(bytes) && std::fabs(bytes) < 4611686018427387904.0;
+}
+
 bool checkValue(const ast::Value& v, const Type& t, const std::string& what, diag::DiagnosticEngine& diags) {
   using K = ast::Value::Kind;
   if ((v.kind == K::Int || v.kind == K::Size) && v.overflow) {
+    diags.error("E0005", v.range, "number too large in " + what);
+    return false;
+  }
+  if ((v.kind == K::Float || v.kind == K::Quantity) && !std::isfinite(v.floatValue)) {
     diags.error("E0005", v.range, "number too large in " + what);
     return false;
   }
@@ -232,6 +248,12 @@ bool checkValue(const ast::Value& v, const Type& t, const std::string& what, dia
     if (!kindFits(v, t)) return mismatch();
     bool known = false;
     for (const auto& u : t.units) known |= u == v.text;
+    if (known && !fitsInBytes(v)) {
+      // Never wrap: 99999999999999999999GiB once became -9223372036854775808 bytes in the plan.
+      diags.error("E0005", v.range, "number too large in " + what)
+          .note("a memory size must stay below 2^62 bytes (4 EiB)");
+      return false;
+    }
     if (!known) {
       auto b = diags.error("E0207", v.range, "unknown unit '" + v.text + "' in " + what);
       std::string guess = support::closestMatch(v.text, t.units);

@@ -1,5 +1,7 @@
 #include "compiler/verify/step.h"
 
+#include <set>
+
 #include "compiler/ir/channels.h"
 #include "support/assert.h"
 #include "support/strings.h"
@@ -19,13 +21,25 @@ StepOutcome refuted(const ir::Graph& graph, plan::MorphRecipe recipe, std::strin
 }
 
 std::string freshPrefix(const ir::Graph& graph, const std::string& base, const std::string& kind) {
-  for (int i = 1;; ++i) {
-    const std::string prefix = base + "_" + kind + (i == 1 ? "" : std::to_string(i));
-    bool taken = false;
-    for (const ir::Node& n : graph.nodes())
-      taken = taken || n.name == prefix || support::startsWith(n.name, prefix + ".");
-    if (!taken) return prefix;
+  // One pass over the graph collects the numbers already taken (`base_kind` is 1, `base_kindN` is N);
+  // trying 1, 2, 3, ... with a scan each made 2,000 deepen statements after one layer cubic.
+  const std::string stem = base + "_" + kind;
+  std::set<long> taken;
+  for (const ir::Node& n : graph.nodes()) {
+    if (!support::startsWith(n.name, stem)) continue;
+    size_t end = n.name.find('.', stem.size());
+    std::string suffix =
+        n.name.substr(stem.size(), end == std::string::npos ? std::string::npos : end - stem.size());
+    if (suffix.empty()) {
+      taken.insert(1);
+    } else if (suffix.size() < 10 && suffix[0] != '0' &&
+               suffix.find_first_not_of("0123456789") == std::string::npos) {
+      taken.insert(std::stol(suffix));
+    }
   }
+  long i = 1;
+  while (taken.count(i)) ++i;
+  return stem + (i == 1 ? "" : std::to_string(i));
 }
 
 ir::Graph insertAfter(const ir::Graph& graph, ir::NodeId anchor, std::vector<ir::Node> block,

@@ -18,6 +18,7 @@
 #include <dcmtk/dcmjpls/djencode.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 #include <unistd.h>
@@ -119,6 +120,22 @@ void decodeDicom(const std::string& path, RawImage& img) {
 
   size_t count = size_t(rows) * cols;
   size_t bytes = count * (bitsAllocated / 8);
+  // The header must describe the pixel data it comes with: a file whose BitsAllocated or Rows/Columns
+  // disagree with the length of native PixelData decodes into wrong pixels without any error (8 bits over
+  // 16-bit data, 10x10 over 64x52). Encapsulated data is checked by its codec, frame by frame.
+  if (!DcmXfer(xfer).isEncapsulated()) {
+    Sint32 frames = 1;
+    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) frames = 1;
+    uint64_t expected = uint64_t(bytes) * uint64_t(frames);
+    uint64_t actual = pixelElement->getLength();
+    if (actual != expected && actual != expected + (expected & 1))
+      throw UserError(path + ": the header disagrees with the pixel data: PixelData holds " +
+                      std::to_string(actual) + " bytes, but Rows " + std::to_string(rows) + " x Columns " +
+                      std::to_string(cols) + " x SamplesPerPixel " + std::to_string(samples) +
+                      " x BitsAllocated " + std::to_string(bitsAllocated) + "/8" +
+                      (frames > 1 ? " x NumberOfFrames " + std::to_string(frames) : std::string()) + " = " +
+                      std::to_string(expected) + " bytes");
+  }
   std::vector<uint8_t> buffer8;
   img.height = rows;
   img.width = cols;
@@ -150,6 +167,28 @@ void decodeDicom(const std::string& path, RawImage& img) {
   // Keep only the stored bits (DICOM allows overlays or garbage in the unused high bits), then sign-extend.
   int shift = highBit + 1 - bitsStored;
   uint32_t mask = (bitsStored >= 16) ? 0xFFFFu : ((1u << bitsStored) - 1u);
+  // ... but when most pixels carry bits outside BitsStored, the header understates the data (BitsStored 8
+  // over 16-bit codes) and masking would train on wrong pixels. Overlays in the unused bits touch few pixels,
+  // and signed data may sign-extend into them.
+  if (bitsStored < bitsAllocated) {
+    const uint32_t allBits = bitsAllocated == 8 ? 0xFFu : 0xFFFFu;
+    const uint32_t unused = allBits & ~(mask << shift);
+    const uint32_t signExtension = allBits & ~((1u << (highBit + 1)) - 1u);
+    size_t outside = 0;
+    for (uint16_t v : img.stored) {
+      uint32_t extra = uint32_t(v) & unused;
+      if (bitsAllocated == 8 && extra == 0) continue;
+      bool extended =
+          pixelRep == 1 && shift == 0 && extra == signExtension && (uint32_t(v) & (1u << highBit)) != 0;
+      if (extra != 0 && !extended) ++outside;
+    }
+    if (outside * 10 > count)
+      throw UserError(path + ": the header disagrees with the pixel data: BitsStored is " +
+                      std::to_string(bitsStored) + " (HighBit " + std::to_string(highBit) +
+                      ", BitsAllocated " + std::to_string(bitsAllocated) + "), but " +
+                      std::to_string(outside) + " of " + std::to_string(count) +
+                      " pixels have bits set outside the stored bits");
+  }
   img.isSigned = pixelRep == 1;
   img.bitsStored = bitsStored;
   if (shift != 0 || mask != 0xFFFFu || img.isSigned) {
@@ -165,6 +204,9 @@ void decodeDicom(const std::string& path, RawImage& img) {
   if (ds->findAndGetFloat64(DCM_RescaleSlope, slope).good()) img.slope = slope;
   if (ds->findAndGetFloat64(DCM_RescaleIntercept, intercept).good()) img.intercept = intercept;
   if (img.slope == 0.0) throw UserError(path + ": RescaleSlope is 0");
+  if (!std::isfinite(img.slope) || !std::isfinite(img.intercept))
+    throw UserError(path + ": RescaleSlope " + std::to_string(img.slope) + " / RescaleIntercept " +
+                    std::to_string(img.intercept) + " is not a finite number");
   img.invert = photometric == "MONOCHROME1";
 
   std::vector<double> centers = float64Values(ds, DCM_WindowCenter);
@@ -172,6 +214,10 @@ void decodeDicom(const std::string& path, RawImage& img) {
   OFString function;
   ds->findAndGetOFString(DCM_VOILUTFunction, function);
   for (size_t i = 0; i < centers.size() && i < widths.size(); ++i) {
+    if (!std::isfinite(centers[i]) || !std::isfinite(widths[i]))
+      throw UserError(path + ": WindowCenter " + std::to_string(centers[i]) + " / WindowWidth " +
+                      std::to_string(widths[i]) + " (window " + std::to_string(i + 1) +
+                      ") is not a finite number");
     Window w;
     w.center = centers[i];
     w.width = widths[i];

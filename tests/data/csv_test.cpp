@@ -41,6 +41,19 @@ TEST(Csv, UnterminatedQuoteNamesFileAndLine) {
   EXPECT_NE(e.find("never closed"), std::string::npos) << e;
 }
 
+TEST(Csv, UnbalancedQuoteIsReportedWhereItOpened) {
+  // The quote of line 3 is unbalanced; the quotes of lines 4 and 5 then pair wrongly, and the parser used to
+  // report the last line of the file.
+  std::string csv = "a,b\n1,\"x\"\n3,\"open\n4,\"five\"\n6,\"seven\"\n7,\"8\"\n";
+  std::string e = test::errorOf([&] { parseCsv(csv, "bad.csv"); });
+  EXPECT_NE(e.find("bad.csv:3:"), std::string::npos) << e;
+  EXPECT_NE(e.find("unbalanced quote"), std::string::npos) << e;
+  // A legitimate multi-line field stays accepted.
+  auto t = parseCsv("a,b\n1,\"two\nlines\"\n3,4\n", "ok.csv");
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[0].fields[1], "two\nlines");
+}
+
 TEST(Csv, EmptyAndMissingFiles) {
   EXPECT_NE(test::errorOf([] { parseCsv("\n\n", "e.csv"); }).find("e.csv: the file is empty"),
             std::string::npos);

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace mhr::data {
@@ -75,6 +76,42 @@ TEST(DataCli, PreviewAndPrepareASpec) {
   EXPECT_EQ(run(kMhr + " prepare '" + dir / "spec.mhr" + "'", &out), 1);
   EXPECT_NE(out.find("_case_description_"), std::string::npos) << out;
   EXPECT_NE(out.find("does not exist"), std::string::npos) << out;
+}
+
+TEST(DataCli, PreviewSkipsUnreadableFilesUnderOnErrorSkip) {
+  // `run` and `prepare` leave an unreadable file out under on_error: skip; preview used to exit 1.
+  TempDir dir;
+  std::string out;
+  ASSERT_EQ(run(kMhr + " synth mammo --out '" + dir / "cbis" + "' --count 6 --size 64x52 --seed 5", &out), 0)
+      << out;
+  std::vector<std::string> broken;
+  for (auto& e : fs::recursive_directory_iterator(dir / "cbis"))
+    if (e.path().extension() == ".dcm") broken.push_back(e.path().string());
+  std::sort(broken.begin(), broken.end());
+  ASSERT_FALSE(broken.empty());
+  writeText(broken[0], "not a DICOM file at all");
+  auto spec = [&](const std::string& onError) {
+    writeText(dir / "spec.mhr", "experiment \"skip\"\n"
+                                "dataset cbis = cbis_ddsm(root: \"" +
+                                    dir / "cbis" + "\") {\n  on_error: " + onError +
+                                    "\n}\n"
+                                    "network base = resnet18(classes: 2, width: 0.25, in_channels: 1)\n"
+                                    "evaluate base on cbis.train at 64x52 { metrics: [auc] }\n");
+  };
+  spec("skip");
+  int rc = run(kMhr + " preview '" + dir / "spec.mhr" + "' --dataset cbis --no-augment -o '" + dir / "p.png" +
+                   "' --count 16",
+               &out);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find(broken[0]), std::string::npos) << out;
+  EXPECT_NE(out.find("left out (on_error: skip)"), std::string::npos) << out;
+  spec("stop");
+  EXPECT_EQ(
+      run(kMhr + " preview '" + dir / "spec.mhr" + "' --dataset cbis -o '" + dir / "p.png" + "' --count 16",
+          &out),
+      1)
+      << out;
+  EXPECT_NE(out.find(broken[0]), std::string::npos) << out;
 }
 
 TEST(ContactSheet, TilesCaptionsAndTitleFromADatasetConfig) {

@@ -2,6 +2,7 @@
 // MONOCHROME1/2, 8/12/16-bit, signed, RescaleSlope/Intercept, implicit VR, RLE Lossless (a compressed
 // syntax pydicom decodes without plugins), VOI windows and LUTs; files mhr must refuse; and DCMTK's other
 // lossless codecs (JPEG lossless, JPEG-LS) round-tripped through our writer.
+#include "data/cache.h"
 #include "data/decode.h"
 #include "data/io/dicom.h"
 #include "data/preprocess.h"
@@ -51,6 +52,14 @@ protected:
   static TempDir* dir_;
 };
 TempDir* DicomReference::dir_ = nullptr;
+
+PrepareOptions quiet(std::ostream& out, int threads = 2) {
+  PrepareOptions o;
+  o.out = &out;
+  o.progress = ProgressMode::Lines;
+  o.threads = threads;
+  return o;
+}
 
 } // namespace
 
@@ -102,6 +111,49 @@ TEST_F(DicomReference, UnsupportedAndBrokenFilesGetAClearMessage) {
   has("nopixels.dcm", "has no PixelData");
   has("garbage.dcm", "not an image mhr can read");
   EXPECT_NE(errorOf([] { decodeImage("/nonexistent/x.dcm"); }).find("cannot open"), std::string::npos);
+}
+
+TEST_F(DicomReference, HeadersThatDisagreeWithThePixelDataAreRefusedWithTheFields) {
+  auto has = [](const std::string& file, std::vector<std::string> parts) {
+    std::string e = errorOf([&] { decodeImage(path(file)); });
+    EXPECT_NE(e.find(path(file)), std::string::npos) << e;
+    for (const auto& part : parts) EXPECT_NE(e.find(part), std::string::npos) << file << ": " << e;
+  };
+  has("bits8_over16.dcm", {"PixelData holds 6656 bytes", "BitsAllocated 8", "= 3328 bytes"});
+  has("rows_cols_small.dcm", {"PixelData holds 6656 bytes", "Rows 10 x Columns 10", "= 200 bytes"});
+  has("bitsstored_understated.dcm", {"BitsStored is 8", "3328 of 3328 pixels"});
+  has("rescale_nan.dcm", {"RescaleSlope", "not a finite number"});
+  has("window_inf.dcm", {"WindowCenter", "not a finite number"});
+  // A few overlay bits above BitsStored are masked, not refused.
+  RawImage overlay = decodeImage(path("overlay_bits.dcm"));
+  for (uint16_t v : overlay.stored) EXPECT_LT(v, 4096);
+}
+
+TEST_F(DicomReference, InconsistentDicomsAreLeftOutAndCountedUnderOnErrorSkip) {
+  if (!imageIoAvailable()) GTEST_SKIP() << "built without image I/O";
+  TempDir dir;
+  std::string csv = "image,label\n" + path("mono2_u16.dcm") + ",a\n" + path("bits8_over16.dcm") + ",b\n" +
+                    path("rows_cols_small.dcm") + ",a\n" + path("rescale_nan.dcm") + ",b\n";
+  writeText(dir / "m.csv", csv);
+  auto cfg = [&](bool skip) {
+    plan::Attrs o = {{"cache", str(dir / "c")}};
+    if (skip) o.push_back({"on_error", sym("skip")});
+    return config("files", "manifest", {{"csv", str(dir / "m.csv")}}, o);
+  };
+  std::ostringstream log;
+  std::string e = errorOf([&] { prepareCache(openDataset(cfg(false), 0), 16, 16, quiet(log, 1)); });
+  EXPECT_NE(e.find(path("bits8_over16.dcm")), std::string::npos) << e;
+  Warnings w;
+  Dataset d = openDataset(cfg(true), 0, w.options());
+  auto c = prepareCache(d, 16, 16, quiet(log, 1));
+  EXPECT_FALSE(c->failed(0));
+  EXPECT_TRUE(c->failed(1));
+  EXPECT_TRUE(c->failed(2));
+  EXPECT_TRUE(c->failed(3));
+  std::string all;
+  for (const auto& l : w.lines) all += l + "\n";
+  EXPECT_NE(all.find("3 of 4 images could not be read"), std::string::npos) << all;
+  EXPECT_NE(all.find("disagrees with the pixel data"), std::string::npos) << all;
 }
 
 TEST(DicomWriter, LosslessCodecsRoundTripThroughDcmtk) {

@@ -153,6 +153,46 @@ errors.append("nopixels")
 open(os.path.join(out, "garbage.dcm"), "wb").write(bytes(range(256)) * 4)
 errors.append("garbage")
 
+# ---- headers that disagree with their pixel data (issue 20): each used to decode silently into wrong pixels
+ds = base(64, 52, 8, 8, False, "MONOCHROME2")  # BitsAllocated 8 over 16-bit codes
+ds.PixelData = codes(64, 52, 16, False).tobytes()
+ds["PixelData"].VR = "OW"
+ds.save_as(os.path.join(out, "bits8_over16.dcm"), write_like_original=False)
+errors.append("bits8_over16")
+
+ds = base(10, 10, 16, 16, False, "MONOCHROME2")  # Rows x Columns 10 x 10 over 64 x 52 codes
+ds.PixelData = codes(64, 52, 16, False).tobytes()
+ds.save_as(os.path.join(out, "rows_cols_small.dcm"), write_like_original=False)
+errors.append("rows_cols_small")
+
+ds = base(64, 52, 16, 8, False, "MONOCHROME2")  # BitsStored 8 over full 16-bit codes
+a = codes(64, 52, 16, False)
+a |= 0x100  # every pixel has bits above the stored 8
+ds.PixelData = a.tobytes()
+ds.save_as(os.path.join(out, "bitsstored_understated.dcm"), write_like_original=False)
+errors.append("bitsstored_understated")
+
+ds = base(16, 16, 16, 16, False, "MONOCHROME2")
+ds.PixelData = codes(16, 16, 16, False).tobytes()
+ds.add_new(0x00281053, "DS", "NaN")  # RescaleSlope
+ds.add_new(0x00281052, "DS", "0")  # RescaleIntercept
+ds.save_as(os.path.join(out, "rescale_nan.dcm"), write_like_original=False)
+errors.append("rescale_nan")
+
+ds = base(16, 16, 16, 16, False, "MONOCHROME2")
+ds.PixelData = codes(16, 16, 16, False).tobytes()
+ds.add_new(0x00281050, "DS", "inf")  # WindowCenter
+ds.add_new(0x00281051, "DS", "400")  # WindowWidth
+ds.save_as(os.path.join(out, "window_inf.dcm"), write_like_original=False)
+errors.append("window_inf")
+
+# Overlay-style bits above BitsStored in a few pixels stay allowed (masked away, as DICOM says).
+ds = base(20, 20, 16, 12, False, "MONOCHROME2")
+a = codes(20, 20, 12, False)
+a[0, :5] |= 0x8000
+ds.PixelData = a.tobytes()
+ds.save_as(os.path.join(out, "overlay_bits.dcm"), write_like_original=False)
+
 with open(os.path.join(out, "cases.txt"), "w") as f:
     f.write("\n".join(cases) + "\n")
 with open(os.path.join(out, "errors.txt"), "w") as f:

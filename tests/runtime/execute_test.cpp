@@ -114,6 +114,30 @@ TEST(Execute, RunsStagesInOrderAndReportsEverything) {
   EXPECT_THROW(execute(p, resumeWithoutDir, sink), UserError);
 }
 
+// A batch larger than the training split is said, never silently shrunk (issue 20: batch 100000 on 14
+// images trained with batch 14 without a word).
+TEST(Execute, BatchLargerThanTheSplitIsAWarning) {
+  test::TempDir dir;
+  support::writeFileAtomic(dir.file("spec.mhr"),
+                           "experiment \"runtime/batch\"\n"
+                           "dataset d = synthetic_mammo(count: 12, size: 64x52, seed: 3)\n"
+                           "network base = tiny_cnn(classes: 2, in_channels: 1)\n"
+                           "train base on d.train at 32x26 {\n  epochs: 1\n"
+                           "  batch: 100000\n  optimizer: sgd(lr: 0.05)\n}\n");
+  plan::ExperimentPlan p = compileSpec(dir.file("spec.mhr"));
+  test::RecordingSink sink;
+  ExecuteOptions o;
+  o.device = "cpu";
+  o.checkpointDir = dir.file("ckpt");
+  o.cacheDir = dir.file("cache");
+  o.progress = false;
+  std::ostringstream log;
+  o.log = &log;
+  execute(p, o, sink);
+  EXPECT_NE(log.str().find("warning: "), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("train.base: batch 100000 is larger than the "), std::string::npos) << log.str();
+}
+
 // The "metric KEY VALUE" lines of the helper's output (its log lines differ between a fresh and a resumed
 // run).
 std::string metricLines(const std::string& output) {
@@ -158,8 +182,13 @@ TEST(Execute, KilledRunResumesBitExactly) {
     EXPECT_GT(info.runStep, 0);
     EXPECT_FALSE(std::filesystem::exists(dir.file(ckpt + "/evaluate.child.done")));
 
+    // A writer killed inside an atomic write leaves NAME.tmp.PID; a pid that cannot exist stands for it.
+    support::writeFileAtomic(dir.file(ckpt + "/evaluate.child.done.tmp.999999999"), "done");
     test::CommandResult resumed = run(ckpt, "--resume");
     ASSERT_EQ(resumed.exitCode, 0) << resumed.output;
+    for (const auto& e : std::filesystem::directory_iterator(dir.file(ckpt)))
+      EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos)
+          << "stale temporary after a successful resume: " << e.path();
     EXPECT_NE(resumed.output.find("resuming after epoch 1"), std::string::npos) << resumed.output;
     EXPECT_EQ(metricLines(resumed.output), metricLines(full.output))
         << "metrics after resume differ (" << killAt << ")";

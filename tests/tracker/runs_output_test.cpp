@@ -1,12 +1,14 @@
 // tests/tracker/runs_output_test.cpp — what `mhr runs list|show|compare|export` print, on the fixture
 // database (times shown in UTC: the tests set TZ).
 #include "tests/tracker/test_util.h"
+#include "tracker/report.h"
 #include "tracker/runs_output.h"
 
 #include "support/error.h"
 
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -199,6 +201,82 @@ TEST_F(RunsOutputTest, ExportJsonKeepsTypes) {
   EXPECT_EQ(j[0]["history"]["train.base/loss"].size(), 4u);
   EXPECT_EQ(j[0]["history"]["train.base/loss"][3]["step"], 4);
   EXPECT_EQ(j[1]["status_message"], "loss became NaN at step 4");
+}
+
+} // namespace
+} // namespace mhr::tracker
+
+namespace mhr::tracker {
+namespace {
+
+// Issue 20: user text reaches the terminal with its control characters escaped, the HTML report keeps its
+// own escaping, and the tracker refuses control characters in what it is asked to record.
+class HostileTextTest : public RunsOutputTest {};
+
+TEST_F(HostileTextTest, ControlCharactersNeverReachTheTerminalRaw) {
+  const std::string evil = "\x1b[2J\x1b]0;pwned\x07<b>x</b>";
+  RunStart start;
+  start.experiment = "mammo";
+  start.runName = "evil";
+  start.tags = {{"note", "fine"}};
+  auto writer = tracker_->startRun(start);
+  writer->finish(RunStatus::Failed, "cannot read '" + evil + "'");
+  const std::string id = writer->runId();
+  // A database written by an older mhr (or by hand) may hold such a name: what is printed is still safe.
+  tracker_->db().write([&] {
+    tracker_->db().prepare("UPDATE runs SET name = ? WHERE run_uuid = ?").bind(1, evil).bind(2, id).run();
+  });
+  ListOptions options;
+  for (const std::string& out : {renderList(tracker_->db(), options), renderShow(tracker_->db(), id, true)}) {
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+    EXPECT_EQ(out.find('\x07'), std::string::npos) << out;
+    EXPECT_NE(out.find("\\e[2J\\e]0;pwned\\x07"), std::string::npos) << out;
+  }
+  std::string page = renderReport(tracker_->db(), id);
+  EXPECT_EQ(page.find("<b>x</b>"), std::string::npos);
+  EXPECT_NE(page.find("&lt;b&gt;x&lt;/b&gt;"), std::string::npos);
+}
+
+TEST_F(HostileTextTest, TheTrackerRefusesControlCharactersInNamesTagsAndParams) {
+  auto refused = [&](const std::function<void(RunStart&)>& edit, const std::string& part) {
+    RunStart start;
+    start.experiment = "mammo";
+    edit(start);
+    try {
+      tracker_->startRun(start);
+      ADD_FAILURE() << "accepted " << part;
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\x1b'), std::string::npos) << e.what();
+    }
+  };
+  refused([](RunStart& s) { s.runName = "a\x1b[31mb"; }, "the run name 'a\\e[31mb'");
+  refused([](RunStart& s) { s.runName = std::string("a\0b", 3); }, "control character \\x00");
+  refused([](RunStart& s) { s.experiment = "x\ny"; }, "the experiment name");
+  refused([](RunStart& s) { s.tags["k"] = "v\x07"; }, "the tag k");
+  refused([](RunStart& s) { s.params["lr"] = std::string("\x1b"); }, "the param lr");
+  RunStart ok;
+  ok.experiment = "mammo";
+  ok.runName = "tab\tseparated";
+  EXPECT_NO_THROW(tracker_->startRun(ok)->finish(RunStatus::Finished));
+}
+
+TEST_F(HostileTextTest, CsvExportDefusesFormulas) {
+  RunStart start;
+  start.experiment = "mammo";
+  start.runName = "=cmd|' /C calc'!A0";
+  start.tags = {{"a", "+1+1"}, {"b", "@SUM(A1)"}, {"c", "-2+3"}, {"d", "-0.5"}};
+  start.params = {{"lr", -0.25}};
+  tracker_->startRun(start)->finish(RunStatus::Finished);
+  Selection sel;
+  std::string csv = renderExport(tracker_->db(), sel, ExportFormat::Csv, false);
+  EXPECT_NE(csv.find(",'=cmd|' /C calc'!A0,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'+1+1,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'@SUM(A1),"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",'-2+3,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",-0.5"), std::string::npos) << csv; // numbers stay numbers
+  EXPECT_NE(csv.find(",-0.25,"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find(",=cmd"), std::string::npos) << csv;
 }
 
 } // namespace
