@@ -320,6 +320,9 @@ struct GradientBucketer::State {
     k.launched = true;
   }
   void onGrad(size_t i, const at::Tensor& grad) {
+    // LibTorch 2.x calls the hook with an undefined tensor too, e.g. for the parameters an activation
+    // checkpoint passes through (their gradients were accumulated inside its own backward): no gradient.
+    if (!grad.defined()) return;
     std::lock_guard<std::mutex> lock(mutex);
     Slot& s = slots[i];
     Bucket& k = buckets[s.bucket];
