@@ -53,6 +53,43 @@ TEST(CudaBuild, CudaWithoutADeviceIsAClearError) {
   EXPECT_EQ(chooseDevice("auto"), torch::Device(torch::kCPU));
 }
 
+// The autocast state is thread-local dispatch state, no device needed: this reaches compat's LibTorch 2.4+
+// spelling (per device type) on the 2.15 leg and the CUDA-only 1.13 spelling on the default leg.
+TEST(CudaBuild, AutocastStateNestsAndRestoresWithoutADevice) {
+  EXPECT_FALSE(compat::cudaAutocastEnabled());
+  const at::ScalarType before = compat::cudaAutocastDtype();
+  {
+    compat::CudaAutocastGuard outer(true, at::kBFloat16);
+    EXPECT_TRUE(compat::cudaAutocastEnabled());
+    EXPECT_EQ(compat::cudaAutocastDtype(), at::kBFloat16);
+    {
+      compat::CudaAutocastGuard inner(true, at::kHalf);
+      EXPECT_EQ(compat::cudaAutocastDtype(), at::kHalf);
+      compat::CudaAutocastGuard off(false, at::kFloat); // a disabled guard changes nothing
+      EXPECT_TRUE(compat::cudaAutocastEnabled());
+      EXPECT_EQ(compat::cudaAutocastDtype(), at::kHalf);
+    }
+    EXPECT_TRUE(compat::cudaAutocastEnabled());
+    EXPECT_EQ(compat::cudaAutocastDtype(), at::kBFloat16);
+  }
+  EXPECT_FALSE(compat::cudaAutocastEnabled());
+  EXPECT_EQ(compat::cudaAutocastDtype(), before);
+  // CPU tensors are never cast by the CUDA autocast state the runtime sets.
+  compat::CudaAutocastGuard on(true, at::kBFloat16);
+  auto a = torch::randn({4, 4});
+  EXPECT_EQ(torch::mm(a, a).scalar_type(), at::kFloat);
+}
+
+// The default generator follows the device; on the CPU its state round-trips (what checkpoints save).
+TEST(CudaBuild, CpuGeneratorStateRoundTrips) {
+  at::Generator g = compat::defaultGenerator(torch::kCPU);
+  EXPECT_EQ(g.device().type(), torch::kCPU);
+  torch::Tensor state = g.get_state().clone();
+  auto x = torch::randn({8});
+  g.set_state(state);
+  EXPECT_TRUE(torch::equal(x, torch::randn({8})));
+}
+
 TEST(Cuda, DeviceChoiceAndProperties) {
   MHR_NEED_CUDA();
   torch::Device d = chooseDevice("cuda");
