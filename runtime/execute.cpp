@@ -226,6 +226,7 @@ private:
     }
     o.channels = net.graph().node(net.graph().inputId()).input.channels;
     if (training && cfg) o.augment = cfg->augment;
+    if (training && cfg) o.dropLast = cfg->dropLast;
     auto src = makeDataSource(ps, o);
     const size_t outputs = static_cast<size_t>(net.graph().node(net.graph().outputId()).linear.outFeatures);
     if (net.graph().node(net.graph().outputId()).op == ir::OpKind::Linear && outputs != src->classes().size())
@@ -259,7 +260,15 @@ private:
 
     auto trainSrc =
         source(stage.dataset, stage.split, stage.resolution, *live.net, cfg.batch, true, &cfg, seed);
-    // Never silently: a batch larger than the split trains on the whole split at each step.
+    // Never silently: a batch larger than the split trains on the whole split at each step, and under
+    // drop_last it would train on nothing.
+    if (cfg.dropLast && cfg.batch > trainSrc->samples())
+      throw UserError(stage.location + ": " + stage.key + ": batch " + std::to_string(cfg.batch) +
+                      " is larger than the " + std::to_string(trainSrc->samples()) + " images of " +
+                      stage.dataset + "." + stage.split +
+                      (options_.distributed ? " (this rank's shard)" : "") +
+                      ", and `drop_last: true` leaves out every batch that is not full: no step would train "
+                      "(lower the batch or set `drop_last: false`)");
     if (cfg.batch > trainSrc->samples())
       log_ << "mhr: warning: " << stage.location << ": " << stage.key << ": batch " << cfg.batch
            << " is larger than the " << trainSrc->samples() << " images of " << stage.dataset << "."

@@ -274,20 +274,20 @@ std::string formatDouble(double v) {
 } // namespace
 
 RecheckResult recheckStep(const ir::Graph& parentGraph, const StateDict& parentWeights,
-                          const plan::MorphStep& step, const StateDict& childWeights,
-                          const RecheckOptions& options) {
+                          const plan::MorphStep& step, const ir::Graph& childGraph,
+                          const StateDict& childWeights, const RecheckOptions& options) {
   RecheckResult r;
   Network parent = buildDouble(parentGraph, parentWeights, "parent weights");
-  Network child = buildDouble(step.graph, childWeights, "child weights");
+  Network child = buildDouble(childGraph, childWeights, "child weights");
   const bool upscale = step.recipe.kind == plan::MorphRecipe::Kind::Upscale;
   const int64_t factor = upscale ? step.recipe.upscale.factor : 1;
-  auto [ph, pw] = checkSize(parentGraph, step.graph, factor, options.batch);
+  auto [ph, pw] = checkSize(parentGraph, childGraph, factor, options.batch);
   if (ph == 0) {
     // A refuted statement may still be applied and leave a network that cannot run (an add of tensors whose
     // sizes no longer match): the clearest possible "not preserved".
     int64_t s = std::max<int64_t>(totalStride(parentGraph), 1);
     ir::ShapeResult bad =
-        ir::inferShapes(step.graph, options.batch, (2 * s + 3) * factor, (2 * s + 5) * factor);
+        ir::inferShapes(childGraph, options.batch, (2 * s + 3) * factor, (2 * s + 5) * factor);
     r.note = "the network after this statement cannot run at any size the parent runs at" +
              (bad.ok() ? std::string() : ": " + bad.error->message);
     return r;
@@ -298,8 +298,8 @@ RecheckResult recheckStep(const ir::Graph& parentGraph, const StateDict& parentW
   const int64_t channels = parentGraph.node(parentGraph.inputId()).input.channels;
 
   ir::ShapeResult ps = ir::inferShapes(parentGraph, options.batch, ph, pw);
-  ir::ShapeResult cs = ir::inferShapes(step.graph, options.batch, ch, cw);
-  r.borderNode = borderNode(parentGraph, ps, step.graph, cs);
+  ir::ShapeResult cs = ir::inferShapes(childGraph, options.batch, ch, cw);
+  r.borderNode = borderNode(parentGraph, ps, childGraph, cs);
 
   std::vector<std::string> modes = {"eval"};
   if (step.mode == plan::ProofMode::Any) modes.push_back("train");
@@ -333,7 +333,7 @@ RecheckResult recheckStep(const ir::Graph& parentGraph, const StateDict& parentW
     // What happens when H, W are not multiples of the factor: the box filter drops the last rows/columns
     // while the fused conv still reads them.
     const int64_t nh = ch + 1, nw = cw + 1;
-    if (ir::inferShapes(step.graph, options.batch, nh, nw).ok()) {
+    if (ir::inferShapes(childGraph, options.batch, nh, nw).ok()) {
       parent->eval();
       child->eval();
       torch::manual_seed(options.seed + 101);
@@ -362,10 +362,11 @@ StateDict morphWeights(const plan::NetworkPlan& child, const ir::Graph& parentGr
   sink.logLineage(lineage);
 
   StateDict current = parentWeights;
-  const ir::Graph* currentGraph = &parentGraph;
+  ir::Graph currentGraph = parentGraph;
   for (size_t i = 0; i < child.steps.size(); ++i) {
     const plan::MorphStep& step = child.steps[i];
-    StateDict next = applyRecipe(step.recipe, current, step.graph);
+    ir::Graph stepGraph = step.edit.apply(currentGraph);
+    StateDict next = applyRecipe(step.recipe, current, stepGraph);
     VerdictRecord v;
     v.network = child.name;
     v.statementIndex = static_cast<int>(i);
@@ -376,7 +377,7 @@ StateDict morphWeights(const plan::NetworkPlan& child, const ir::Graph& parentGr
     if (step.verdict != plan::Verdict::Declared && step.recipe.applied) {
       RecheckOptions o = options;
       o.seed = options.seed + 1000 * i;
-      RecheckResult r = recheckStep(*currentGraph, current, step, next, o);
+      RecheckResult r = recheckStep(currentGraph, current, step, stepGraph, next, o);
       if (!r.ran) r.relError = INFINITY; // a claimed proof whose network cannot even run fails below
       v.mode = r.mode;
       v.maxAbsError = r.maxAbsError;
@@ -400,9 +401,9 @@ StateDict morphWeights(const plan::NetworkPlan& child, const ir::Graph& parentGr
     }
     sink.logVerdict(v);
     current = std::move(next);
-    currentGraph = &step.graph;
+    currentGraph = std::move(stepGraph);
   }
-  MHR_ASSERT(child.steps.empty() || *currentGraph == child.graph,
+  MHR_ASSERT(child.steps.empty() || currentGraph == child.graph,
              "the last morph step's graph is not the child's");
   return current;
 }

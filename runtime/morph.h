@@ -17,8 +17,8 @@
 
 namespace mhr::runtime {
 
-// One recipe: the state dict of step.graph from the state dict of the graph before it. Asserts (our bug) that
-// the result holds exactly the tensors ir::stateDictSpec(childGraph) lists.
+// One recipe: the state dict of the step's graph from the state dict of the graph before it. Asserts (our
+// bug) that the result holds exactly the tensors ir::stateDictSpec(childGraph) lists.
 StateDict applyRecipe(const plan::MorphRecipe& recipe, const StateDict& parent, const ir::Graph& childGraph);
 
 struct RecheckOptions {
@@ -41,10 +41,11 @@ struct RecheckResult {
 };
 
 // Child (after `step`) vs parent (before it) on the same random input (upscale: parent on the box-downsampled
-// input). `parentWeights` / `childWeights` are the state dicts of `parentGraph` / step.graph.
+// input). `childGraph` is step.edit applied to `parentGraph`; `parentWeights` / `childWeights` are the state
+// dicts of `parentGraph` / `childGraph`.
 RecheckResult recheckStep(const ir::Graph& parentGraph, const StateDict& parentWeights,
-                          const plan::MorphStep& step, const StateDict& childWeights,
-                          const RecheckOptions& options);
+                          const plan::MorphStep& step, const ir::Graph& childGraph,
+                          const StateDict& childWeights, const RecheckOptions& options);
 
 // Applies every step of `child` to `parentWeights` (the state dict of `parentGraph`), re-checks each applied,
 // non-declared step, logs a VerdictRecord per step and the lineage, and returns the child's state dict.

@@ -165,6 +165,7 @@ plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
   if (auto* v = attr(s, "val")) t.valSplit = v->path.str();
   if (auto* v = attr(s, "workers")) t.workers = v->intValue;
   if (auto* v = attr(s, "steps_per_epoch")) t.maxStepsPerEpoch = v->intValue;
+  if (auto* v = attr(s, "drop_last")) t.dropLast = v->boolValue;
   return t;
 }
 
@@ -270,6 +271,7 @@ plan::Attrs flattenParams(const plan::ExperimentPlan& p) {
       add(k + "precision", plan::Value::ofSymbol(t.precision));
       add(k + "checkpointing", plan::Value::ofSymbol(t.checkpointing));
       add(k + "accumulate", plan::Value::ofInt(t.accumulate));
+      add(k + "drop_last", plan::Value::ofBool(t.dropLast));
       std::vector<plan::Value> aug = t.augment;
       add(k + "augment", plan::Value::ofList(aug));
     } else {

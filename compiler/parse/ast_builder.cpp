@@ -240,7 +240,9 @@ ast::Value AstBuilder::buildTerm(MhrParser::TermContext* ctx) {
   if (auto* s = dynamic_cast<MhrParser::SizeTermContext*>(ctx)) return buildSize(s->SIZE());
   if (auto* l = dynamic_cast<MhrParser::ListTermContext*>(ctx)) {
     v.kind = ast::Value::Kind::List;
-    for (auto* item : l->list()->value()) v.items.push_back(buildValue(item));
+    auto items = l->list()->value();
+    v.items.reserve(items.size()); // growing by doubling held up to twice a long list's values at once
+    for (auto* item : items) v.items.push_back(buildValue(item));
     return v;
   }
   if (auto* c = dynamic_cast<MhrParser::CallTermContext*>(ctx)) return buildCall(c->call());
@@ -258,6 +260,7 @@ ast::Value AstBuilder::buildValue(MhrParser::ValueContext* ctx) {
   ast::Value v;
   v.kind = ast::Value::Kind::Sequence;
   v.range = range(ctx);
+  v.items.reserve(terms.size());
   for (auto* t : terms) v.items.push_back(buildTerm(t));
   return v;
 }

@@ -1,5 +1,7 @@
 #include "compiler/plan/network_plan.h"
 
+#include "support/assert.h"
+
 namespace mhr::plan {
 
 const char* verdictName(Verdict v) {
@@ -53,6 +55,57 @@ ImportRecipe importRecipeFor(const ir::Graph& graph) {
     if (n.op == ir::OpKind::Conv2d) r.sumInputChannels.push_back(n.name + ".weight");
   }
   return r;
+}
+
+namespace {
+
+bool sameNode(const ir::Node& a, const ir::Node& b) {
+  return a == b && a.origin == b.origin; // a kept node keeps the statement that made it
+}
+
+} // namespace
+
+GraphEdit GraphEdit::between(const ir::Graph& before, const ir::Graph& after) {
+  GraphEdit e;
+  e.output = after.outputName();
+  e.beforeSize = before.size();
+  Piece* open = nullptr; // the piece whose run or node list grows
+  for (const ir::Node& n : after.nodes()) {
+    const ir::NodeId i = before.find(n.name);
+    const bool kept = i != ir::kNoNode && sameNode(before.node(i), n);
+    if (kept && open && open->nodes.empty() && open->from + open->count == i) {
+      ++open->count; // the run goes on
+      continue;
+    }
+    if (kept) {
+      e.pieces.push_back(Piece{i, 1, {}});
+    } else if (open) {
+      open->nodes.push_back(n);
+      continue;
+    } else {
+      e.pieces.push_back(Piece{0, 0, {n}});
+    }
+    open = &e.pieces.back();
+  }
+  return e;
+}
+
+ir::Graph GraphEdit::apply(const ir::Graph& before) const {
+  MHR_ASSERT(before.size() == beforeSize, "a morph step's graph edit applied to another graph");
+  std::vector<ir::Node> nodes;
+  for (const Piece& p : pieces) {
+    MHR_ASSERT(p.from >= 0 && p.count >= 0 && static_cast<size_t>(p.from) + p.count <= before.size(),
+               "a morph step's graph edit reads past the graph before it");
+    nodes.insert(nodes.end(), before.nodes().begin() + p.from, before.nodes().begin() + p.from + p.count);
+    nodes.insert(nodes.end(), p.nodes.begin(), p.nodes.end());
+  }
+  return ir::Graph(std::move(nodes), output);
+}
+
+size_t GraphEdit::addedNodes() const {
+  size_t n = 0;
+  for (const Piece& p : pieces) n += p.nodes.size();
+  return n;
 }
 
 } // namespace mhr::plan

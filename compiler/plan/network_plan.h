@@ -4,9 +4,9 @@
 // statement that turns the parent's state dict into the child's, exactly as the prover assumed.
 //
 // Applying a morph child (runtime): start from the parent's *current* state dict (after its training stages);
-// for each step in order apply step.recipe (below) to get the state dict of step.graph; the last step's graph
-// is NetworkPlan::graph. Tensor names are state_dict keys (compiler/ir/params.h lists every tensor of a
-// graph).
+// for each step in order apply step.recipe (below) to get the state dict of the step's graph (step.edit
+// applied to the graph before it); the last step's graph is NetworkPlan::graph. Tensor names are state_dict
+// keys (compiler/ir/params.h lists every tensor of a graph).
 //
 // Recipe semantics — common rules for every MorphRecipe:
 //  R1. Every parent tensor not named in `removed`, `created`, `widen.edits`, `upscale` or `grow` is copied
@@ -139,6 +139,26 @@ const char* morphKindName(MorphRecipe::Kind k); // "upscale", "deepen", ...
 
 // ---- networks ----
 
+// The graph after a morph step, stored as an edit of the graph before it. A child of N statements would
+// otherwise hold N full graphs, memory quadratic in N (2,000 `deepen` statements: 3.8 GB); an edit holds only
+// the nodes the statement added or changed plus runs of nodes kept from the graph before.
+struct GraphEdit {
+  struct Piece {
+    int32_t from = 0;            // copy `count` nodes of the graph before, starting at index `from`,
+    int32_t count = 0;           //
+    std::vector<ir::Node> nodes; // then append these (new or changed nodes)
+  };
+  std::vector<Piece> pieces;
+  std::string output;    // the output node's name
+  size_t beforeSize = 0; // nodes of the graph before (a cheap check that the edit meets its graph)
+
+  // The edit that turns `before` into `after` (nodes are kept only when equal, origin included).
+  static GraphEdit between(const ir::Graph& before, const ir::Graph& after);
+  // `after` again; asserts (our bug) that `before` is the graph the edit was made from.
+  ir::Graph apply(const ir::Graph& before) const;
+  size_t addedNodes() const; // nodes stored in the edit itself
+};
+
 struct MorphStep {
   std::string text;        // the statement, single-spaced: "widen layer1.0.conv1 to 32 split random(seed: 3)"
   std::string location;    // "file:line:col"
@@ -148,7 +168,7 @@ struct MorphStep {
   ProofMode mode = ProofMode::Any;
   std::string reason; // the proof's or refutation's explanation, in the user's terms
   uint64_t seed = 0;  // the seed this step's random choices were drawn from
-  ir::Graph graph;    // the network after this step
+  GraphEdit edit;     // the network after this step, as an edit of the network before it
 };
 
 // Weight import for a stdlib network (runtime, when `weights` is set). Keys are matched by name.

@@ -74,6 +74,7 @@ struct TrainConfig {
   std::string valSplit;         // "DATASET.SPLIT" evaluated after each epoch ("" = none)
   int64_t workers = 2;          // data loader threads
   int64_t maxStepsPerEpoch = 0; // 0 = whole split
+  bool dropLast = false;        // leave out each epoch's last, smaller batch
 };
 
 struct EvalConfig {

@@ -126,7 +126,7 @@ std::string printPlan(const ExperimentPlan& p) {
       for (const auto& g : t.lrGroups) o << "  lr_group " << g.path << " x" << num(g.multiplier) << "\n";
       o << "  val " << (t.valSplit.empty() ? "none" : t.valSplit) << ", workers " << t.workers
         << ", steps_per_epoch " << t.maxStepsPerEpoch << ", deterministic "
-        << (t.deterministic ? "true" : "false") << "\n";
+        << (t.deterministic ? "true" : "false") << (t.dropLast ? ", drop_last true" : "") << "\n";
     } else {
       const auto& e = s.eval;
       o << "  metrics [" << support::join(e.metrics, ", ") << "], threshold "

@@ -631,7 +631,9 @@ const BlockSchema& trainBlock() {
        opt("sync_bn", boolType(), "false"),
        opt("val", pathType(), "none", "split evaluated after every epoch, e.g. mammo.val"),
        opt("workers", intType(0.0, 256.0), "2"),
-       opt("steps_per_epoch", intType(1.0), "the whole split")}};
+       opt("steps_per_epoch", intType(1.0), "the whole split"),
+       opt("drop_last", boolType(), "false",
+           "leave out an epoch's last, smaller batch (a batch larger than the split is then an error)")}};
   return s;
 }
 

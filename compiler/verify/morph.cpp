@@ -152,7 +152,7 @@ std::optional<MorphResult> morphNetwork(const ir::Graph& parent, const ast::Netw
       step.recipe.applied = false;
       step.verdict = plan::Verdict::Unproved;
       step.reason = "not checked: the statement has errors";
-      step.graph = result.graph;
+      step.edit = plan::GraphEdit::between(result.graph, result.graph);
       result.steps.push_back(std::move(step));
       continue;
     }
@@ -191,7 +191,7 @@ std::optional<MorphResult> morphNetwork(const ir::Graph& parent, const ast::Netw
     step.verdict = out->verdict;
     step.mode = out->mode;
     step.reason = std::move(out->reason);
-    step.graph = out->graph;
+    step.edit = plan::GraphEdit::between(result.graph, out->graph);
     result.graph = std::move(out->graph);
     result.steps.push_back(std::move(step));
   }

@@ -138,6 +138,47 @@ TEST(Execute, BatchLargerThanTheSplitIsAWarning) {
   EXPECT_NE(log.str().find("train.base: batch 100000 is larger than the "), std::string::npos) << log.str();
 }
 
+// Under `drop_last: true` a batch larger than the split would train on nothing: an error at the stage, not a
+// run of zero steps. A batch that fits drops only the last, smaller batch.
+TEST(Execute, DropLastRefusesABatchLargerThanTheSplit) {
+  test::TempDir dir;
+  auto spec = [&](int batch) {
+    return "experiment \"runtime/drop-last\"\n"
+           "dataset d = synthetic_mammo(count: 12, size: 64x52, seed: 3)\n"
+           "network base = tiny_cnn(classes: 2, in_channels: 1)\n"
+           "train base on d.train at 32x26 {\n  epochs: 1\n  batch: " +
+           std::to_string(batch) + "\n  optimizer: sgd(lr: 0.05)\n  drop_last: true\n}\n";
+  };
+  support::writeFileAtomic(dir.file("spec.mhr"), spec(100000));
+  plan::ExperimentPlan p = compileSpec(dir.file("spec.mhr"));
+  ASSERT_TRUE(p.stages.at(0).train.dropLast);
+  test::RecordingSink sink;
+  ExecuteOptions o;
+  o.device = "cpu";
+  o.checkpointDir = dir.file("ckpt");
+  o.cacheDir = dir.file("cache");
+  o.progress = false;
+  std::ostringstream log;
+  o.log = &log;
+  try {
+    execute(p, o, sink);
+    FAIL() << "a drop_last stage with no full batch ran";
+  } catch (const UserError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("spec.mhr:4:1: train.base: batch 100000 is larger than the "), std::string::npos) << m;
+    EXPECT_NE(m.find("`drop_last: true`"), std::string::npos) << m;
+  }
+  // 12 images split into train/val/test leave a train split of a few images: batch 2 drops at most one image.
+  support::writeFileAtomic(dir.file("spec.mhr"), spec(2));
+  plan::ExperimentPlan ok = compileSpec(dir.file("spec.mhr"));
+  test::RecordingSink sink2;
+  std::ostringstream log2;
+  o.log = &log2;
+  o.checkpointDir = dir.file("ckpt2");
+  execute(ok, o, sink2);
+  EXPECT_EQ(log2.str().find("warning: "), std::string::npos) << log2.str();
+}
+
 // The "metric KEY VALUE" lines of the helper's output (its log lines differ between a fresh and a resumed
 // run).
 std::string metricLines(const std::string& output) {
