@@ -74,9 +74,19 @@ for r in "${reqs[@]}"; do req_args+=(-r "$r"); done
 if ! "${pip[@]}" install --no-index --find-links "$wheels" "${req_args[@]}" >"$pip_log" 2>&1; then
   log "downloading $(pins)into $wheels (once per machine; the torch wheels are ~3 GB)"
   if ! "${pip[@]}" download --dest "$wheels" "${req_args[@]}" >>"$pip_log" 2>&1; then
-    echo "venv: error: could not download $(pins)from the Python package index into $wheels" \
-      "(pip's log: $pip_log; last line: $(grep -v '^\s*$' "$pip_log" | tail -1))." \
-      "TORCH=pip needs the package index once per machine; the default build (no TORCH=) needs no network." >&2
+    last=$(grep -v '^\s*$' "$pip_log" | tail -1)
+    # A pin the index cannot satisfy (a version or a dependency never published) is not a network problem:
+    # say which, so nobody retries a download that cannot succeed.
+    if grep -qE "ResolutionImpossible|No matching distribution found|Could not find a version that satisfies" \
+      "$pip_log"; then
+      echo "venv: error: the pins cannot be resolved from the package index: $last" \
+        "(pip's log: $pip_log). A pinned package or one of its dependencies does not exist there in that" \
+        "version; change the pin in scripts/venv/requirements*.txt." >&2
+    else
+      echo "venv: error: could not download $(pins)from the Python package index into $wheels" \
+        "(pip's log: $pip_log; last line: $last)." \
+        "TORCH=pip needs the package index once per machine; the default build (no TORCH=) needs no network." >&2
+    fi
     exit 1
   fi
   if ! "${pip[@]}" install --no-index --find-links "$wheels" "${req_args[@]}" >>"$pip_log" 2>&1; then

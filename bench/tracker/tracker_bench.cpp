@@ -1,10 +1,12 @@
 // bench/tracker/tracker_bench.cpp — the tracker benchmark (TARGETS.md: "log 100k metric points; runs compare
-// over 10k runs / 1M points", anchor: MLflow's SQLite store). In: the path of mlflow_anchor.py (the anchor,
-// run with /usr/bin/python3 in the same process tree, same machine, same moment) and optional sizes; out:
+// over 10k runs / 1M points", anchor: MLflow's SQLite store). In: the anchor script (mlflow_real.py: the real
+// MLflow client and store, run with the venv's Python; or mlflow_anchor.py, the schema emulation, with
+// /usr/bin/python3), run in the same process tree, same machine, same moment, and optional sizes; out:
 // markdown table rows `| benchmark | mhr | anchor | anchor / mhr | target |` on stdout, details on stderr.
 //
-//   tracker_bench --anchor bench/tracker/mlflow_anchor.py [--mhr build/mhr] [--points 100000] [--runs 10000]
-//                 [--per-run 100] [--anchor-seconds 60] [--workdir DIR]
+//   tracker_bench --anchor bench/tracker/mlflow_real.py [--python .venv/bin/python] [--anchor-name "MLflow 3.18.0"]
+//                 [--mhr build/mhr] [--points 100000] [--runs 10000] [--per-run 100] [--anchor-seconds 60]
+//                 [--workdir DIR]
 //
 // The 10k-run store is written with the same data in both schemas (identical run ids, params, tags and metric
 // values; pairs of runs share a semantic hash and identical histories, so compare checks agreement on every
@@ -179,7 +181,7 @@ std::string ms(double s) {
 }
 
 int run(int argc, char** argv) {
-  std::string anchor, mhr, workdir;
+  std::string anchor, mhr, workdir, python = "/usr/bin/python3", anchorName = "MLflow's store";
   int points = 100000, runs = 10000, perRun = 100;
   double anchorSeconds = 60;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -188,6 +190,10 @@ int run(int argc, char** argv) {
       anchor = value;
     else if (flag == "--mhr")
       mhr = value;
+    else if (flag == "--python")
+      python = value;
+    else if (flag == "--anchor-name")
+      anchorName = value;
     else if (flag == "--workdir")
       workdir = value;
     else if (flag == "--points")
@@ -201,8 +207,7 @@ int run(int argc, char** argv) {
     else
       throw mhr::UserError("unknown flag " + flag);
   }
-  if (anchor.empty()) throw mhr::UserError("--anchor PATH/mlflow_anchor.py is required");
-  const std::string python = "/usr/bin/python3";
+  if (anchor.empty()) throw mhr::UserError("--anchor PATH/mlflow_real.py (or mlflow_anchor.py) is required");
   bool ownDir = workdir.empty();
   if (ownDir)
     workdir = std::filesystem::temp_directory_path().string() + "/tracker-bench-" + std::to_string(getpid());
@@ -250,10 +255,10 @@ int run(int argc, char** argv) {
   }
   rows.push_back(
       {fmt::format("tracker: log {}k metric points (anchor: log_metric, a commit per point)", points / 1000),
-       ms(mhrLog), perCallText, ratio(perCallSeconds, mhrLog), "< 1 s"});
+       ms(mhrLog), anchorName + " log_metric: " + perCallText, ratio(perCallSeconds, mhrLog), "< 1 s"});
   rows.push_back(
       {fmt::format("tracker: log {}k metric points (anchor: log_batch, 1000 per commit)", points / 1000),
-       ms(mhrLog), ms(batchLog), ratio(batchLog, mhrLog), "< 1 s"});
+       ms(mhrLog), anchorName + " log_batch: " + ms(batchLog), ratio(batchLog, mhrLog), "< 1 s"});
 
   // 2. The 10k runs / 1M points store, in both schemas.
   std::string store = workdir + "/store.sqlite", mlflowStore = workdir + "/mlflow-store.db";
@@ -295,7 +300,7 @@ int run(int argc, char** argv) {
     }
     rows.push_back({fmt::format("tracker: runs compare {} runs ({}k runs / {}M points in the store)", count,
                                 runs / 1000, double(runs) * perRun / 1e6),
-                    ms(t), ms(at), ratio(at, t), "< 100 ms"});
+                    ms(t), anchorName + " get_run + get_metric_history: " + ms(at), ratio(at, t), "< 100 ms"});
   };
   compareRow(2);
   compareRow(10);
@@ -316,7 +321,7 @@ int run(int argc, char** argv) {
   }
   rows.push_back(
       {fmt::format("tracker: runs list --where (metric and param filter) over {}k runs", runs / 1000),
-       ms(listTime), ms(st), ratio(st, listTime), "-"});
+       ms(listTime), anchorName + " search_runs: " + ms(st), ratio(st, listTime), "-"});
 
   // 4. What `mhr runs compare A B` does in its process after start-up: open the store (schema check, dead-run
   //    scan), resolve two id prefixes, compare. Then the whole process, and the process start-up alone
