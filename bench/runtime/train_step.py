@@ -1,10 +1,13 @@
 # bench/runtime/train_step.py — the anchor of train_step_bench.cpp: the same training step in PyTorch eager with
 # torchvision's model (forward, cross-entropy, backward, torch.optim.SGD with momentum 0.9), random data,
-# the same threads, warm-up and steps. Prints "key value" lines.
+# the same threads, warm-up and steps. Prints "key value" lines, the torch version and the peak resident memory.
 #   train_step.py --arch resnet18 --res 256 [--batch 8] [--device cpu|cuda] [--precision fp32|bf16|fp16]
-#                 [--channels-last] [--steps 10] [--warmup 3] [--threads N] [--classes 1000]
+#                 [--channels-last] [--steps 10] [--warmup 3] [--threads N] [--classes 1000] [--compile]
+# --compile: the model through torch.compile (PyTorch 2.x; inductor's default mode); the warm-up steps include
+# the compilation, whose time is printed as compile_seconds and not counted in the step time.
 import argparse
 import contextlib
+import resource
 import time
 
 import torch
@@ -21,6 +24,7 @@ ap.add_argument("--steps", type=int, default=10)
 ap.add_argument("--warmup", type=int, default=3)
 ap.add_argument("--threads", type=int, default=0)
 ap.add_argument("--classes", type=int, default=1000)
+ap.add_argument("--compile", action="store_true")
 a = ap.parse_args()
 h, _, w = a.res.partition("x")
 h = int(h)
@@ -37,6 +41,8 @@ if cuda:
     torch.backends.cudnn.benchmark = True
 model.train()
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+if a.compile:
+    model = torch.compile(model)
 x = torch.randn(a.batch, 3, h, w, device=dev).contiguous(memory_format=mf)
 y = torch.randint(0, a.classes, (a.batch,), device=dev)
 amp = cuda and a.precision != "fp32"
@@ -57,8 +63,10 @@ def step():
     opt.zero_grad()
 
 
-for _ in range(a.warmup):
+c_start = time.perf_counter()
+for _ in range(max(a.warmup, 1 if a.compile else 0)):
     step()
+compile_seconds = time.perf_counter() - c_start
 if cuda:
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
@@ -78,3 +86,8 @@ print("ms_per_step %.3f" % (1000 * s / a.steps))
 print("images_per_second %.3f" % (a.batch * a.steps / s))
 print("cpu_seconds_per_step %.3f" % (cpu / a.steps))
 print("peak_bytes", torch.cuda.max_memory_allocated() if cuda else -1)
+print("torch", torch.__version__.split("+")[0])
+print("torchvision", torchvision.__version__.split("+")[0])
+print("peak_rss_bytes", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+if a.compile:
+    print("compile_seconds %.1f" % compile_seconds)

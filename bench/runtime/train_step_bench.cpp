@@ -1,7 +1,7 @@
 // bench/runtime/train_step_bench.cpp — images per second of one training step (forward, cross-entropy,
 // backward, SGD with momentum) of a stdlib network built by the runtime from its IR; the twin of
 // train_step.py (PyTorch eager + torchvision). Also the peak device memory (CUDA) and the cost model's
-// estimate for the same step. Prints "key value" lines.
+// estimate for the same step, the LibTorch version and the peak resident memory. Prints "key value" lines.
 //   mhr_bench_train_step --arch resnet18 --res 256 [--width W] [--batch 8] [--device cpu|cuda] [--precision
 //   fp32|bf16|fp16] [--channels-last] [--steps 10] [--warmup 3] [--threads N] [--checkpointing off|auto|all]
 //   [--budget-gib G] [--classes 1000]
@@ -157,6 +157,10 @@ int main(int argc, char** argv) {
     std::printf("ms_per_step %.3f\nimages_per_second %.3f\n", 1000 * seconds / static_cast<double>(steps),
                 static_cast<double>(batch * steps) / seconds);
     std::printf("cpu_seconds_per_step %.3f\n", cpu / static_cast<double>(steps));
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("libtorch %s\npeak_rss_bytes %lld\n", TORCH_VERSION,
+                static_cast<long long>(usage.ru_maxrss) * 1024);
     std::printf("peak_bytes %lld\nestimate_bytes %lld\ncheckpoint_segments %zu\n",
                 static_cast<long long>(runtime::peakMemoryBytes(dev)),
                 static_cast<long long>(plan.memory.totalBytes()), plan.segments.size());

@@ -4,7 +4,8 @@
 // /usr/bin/python3), run in the same process tree, same machine, same moment, and optional sizes; out:
 // markdown table rows `| benchmark | mhr | anchor | anchor / mhr | target |` on stdout, details on stderr.
 //
-//   tracker_bench --anchor bench/tracker/mlflow_real.py [--python .venv/bin/python] [--anchor-name "MLflow 3.18.0"]
+//   tracker_bench --anchor bench/tracker/mlflow_real.py [--python .venv/bin/python] [--anchor-name
+//   "MLflow 3.18.0"]
 //                 [--mhr build/mhr] [--points 100000] [--runs 10000] [--per-run 100] [--anchor-seconds 60]
 //                 [--workdir DIR]
 //
@@ -300,7 +301,8 @@ int run(int argc, char** argv) {
     }
     rows.push_back({fmt::format("tracker: runs compare {} runs ({}k runs / {}M points in the store)", count,
                                 runs / 1000, double(runs) * perRun / 1e6),
-                    ms(t), anchorName + " get_run + get_metric_history: " + ms(at), ratio(at, t), "< 100 ms"});
+                    ms(t), anchorName + " get_run + get_metric_history: " + ms(at), ratio(at, t),
+                    "< 100 ms"});
   };
   compareRow(2);
   compareRow(10);
