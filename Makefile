@@ -24,7 +24,7 @@ $(error TORCH=$(TORCH): expected TORCH=pip, or no TORCH for Debian's LibTorch (T
 endif
 CMAKE_CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(TORCH_ARGS) $(CMAKE_ARGS)
 
-.PHONY: all deps venv configure build test demo bench fuzz format format-check golden-update grammar clean
+.PHONY: all deps venv configure build test demo bench bench-quick fuzz format format-check golden-update grammar clean
 
 all: build
 
@@ -56,8 +56,16 @@ demo: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target mhr
 	scripts/demo.sh $(BUILD)
 
+# The anchors are the real current packages from the venv (scripts/venv.sh --bench: offline once downloaded).
+# The like-for-like LibTorch 2.15 runtime rows need `make build TORCH=pip` first (build-pip/).
+# BENCH_QUICK=1 (or `make bench-quick`): tiny sizes, checks every bench script still runs and prints its rows.
 bench: build
+	scripts/venv.sh --bench >/dev/null
 	scripts/bench.sh $(BUILD)
+
+bench-quick: build
+	scripts/venv.sh --bench >/dev/null
+	BENCH_QUICK=1 scripts/bench.sh $(BUILD)
 
 # libFuzzer over the front end (clang + sanitizers), seeded with the golden files. FUZZ_SECONDS=600 for the
 # full 10-minute run.
