@@ -232,6 +232,23 @@ EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, Bat
         log(std::string(m) + "/" + c.name, sens ? c.atThreshold.sensitivity : c.atThreshold.specificity);
     }
   }
+  // Predictive values and F1 at the operating point, from its confusion counts; NaN where a denominator is 0
+  // (undefined: sklearn returns 0 with a warning there, which would read as a measured zero).
+  auto ratio = [](int64_t num, int64_t den) { return den > 0 ? double(num) / double(den) : NAN; };
+  auto atPoint = [&](const std::string& m, const OperatingPoint& o) {
+    if (m == "ppv") return ratio(o.tp, o.tp + o.fp);
+    if (m == "npv") return ratio(o.tn, o.tn + o.fn);
+    return ratio(2 * o.tp, 2 * o.tp + o.fp + o.fn); // f1
+  };
+  for (const char* m : {"ppv", "npv", "f1"}) {
+    if (!wants(m)) continue;
+    if (binary) {
+      log(m, atPoint(m, summary.classes[0].atThreshold));
+    } else {
+      for (const ClassSummary& c : summary.classes)
+        log(std::string(m) + "/" + c.name, atPoint(m, c.atThreshold));
+    }
+  }
   if (wants("loss")) log("loss", loss);
   for (const std::string& w : summary.warnings) sink.setTag(p + "warning", w);
   sink.logPredictions(predictions);

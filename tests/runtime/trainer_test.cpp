@@ -117,7 +117,7 @@ TEST(Trainer, LearnsASeparableTaskAndEvaluates) {
             48);
 
   plan::EvalConfig ec;
-  ec.metrics = {"auc", "accuracy", "sensitivity", "specificity", "loss"};
+  ec.metrics = {"auc", "accuracy", "sensitivity", "specificity", "ppv", "npv", "f1", "loss"};
   ec.bootstrap = 200;
   ec.camSamples = 4;
   EvalContext ctx;
@@ -136,6 +136,22 @@ TEST(Trainer, LearnsASeparableTaskAndEvaluates) {
   EXPECT_LE(sink.last("evaluate.toy/auc_ci_low"), *s.auc);
   ASSERT_EQ(sink.predictions.size(), 1u);
   EXPECT_EQ(sink.predictions[0].scores.size(), 40u);
+  // ppv, npv and f1 are logged when asked (issue 19: `metrics: [auc, f1, ppv]` logged AUC only), equal to
+  // what the confusion counts at the 0.5 threshold give, recounted here from the logged predictions.
+  int64_t tp = 0, fp = 0, tn = 0, fn = 0;
+  for (size_t i = 0; i < sink.predictions[0].scores.size(); ++i) {
+    const bool positive = sink.predictions[0].labels[i][1] > 0.5f;
+    const bool called = sink.predictions[0].scores[i][1] >= 0.5f;
+    tp += positive && called;
+    fp += !positive && called;
+    tn += !positive && !called;
+    fn += positive && !called;
+  }
+  ASSERT_GT(tp + fp, 0);
+  ASSERT_GT(tn + fn, 0);
+  EXPECT_DOUBLE_EQ(sink.last("evaluate.toy/ppv"), double(tp) / double(tp + fp));
+  EXPECT_DOUBLE_EQ(sink.last("evaluate.toy/npv"), double(tn) / double(tn + fn));
+  EXPECT_DOUBLE_EQ(sink.last("evaluate.toy/f1"), double(2 * tp) / double(2 * tp + fp + fn));
   EXPECT_EQ(sink.predictions[0].classes, (std::vector<std::string>{"noise", "square"}));
 
   // Grad-CAM: maps of the last spatial stage (8x8 after the 2x2 pool), in [0, 1]; for the most confident
