@@ -73,12 +73,16 @@ for r in "${reqs[@]}"; do req_args+=(-r "$r"); done
 # Offline first: a machine that downloaded the wheels once never downloads them again.
 if ! "${pip[@]}" install --no-index --find-links "$wheels" "${req_args[@]}" >"$pip_log" 2>&1; then
   log "downloading $(pins)into $wheels (once per machine; the torch wheels are ~3 GB)"
-  if ! "${pip[@]}" download --dest "$wheels" "${req_args[@]}" >>"$pip_log" 2>&1; then
+  # pip names connection errors only in its verbose log (with no retries left it prints none), so keep that too.
+  if ! "${pip[@]}" download --log "$pip_log.verbose" --dest "$wheels" "${req_args[@]}" >>"$pip_log" 2>&1; then
     last=$(grep -v '^\s*$' "$pip_log" | tail -1)
     # A pin the index cannot satisfy (a version or a dependency never published) is not a network problem:
-    # say which, so nobody retries a download that cannot succeed.
-    if grep -qE "ResolutionImpossible|No matching distribution found|Could not find a version that satisfies" \
-      "$pip_log"; then
+    # say which, so nobody retries a download that cannot succeed. An unreachable index also ends in "No
+    # matching distribution" (pip saw no versions at all), so a connection error in the log decides first.
+    if ! grep -qE "Could not fetch URL|connection error|NewConnectionError|ConnectTimeout|ReadTimeout" \
+      "$pip_log" "$pip_log.verbose" &&
+      grep -qE "ResolutionImpossible|No matching distribution found|Could not find a version that satisfies" \
+        "$pip_log"; then
       echo "venv: error: the pins cannot be resolved from the package index: $last" \
         "(pip's log: $pip_log). A pinned package or one of its dependencies does not exist there in that" \
         "version; change the pin in scripts/venv/requirements*.txt." >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/venv.sh where the package index cannot be reached and no wheel is at hand: one clear error line that
 # says what it tried and that the default build needs no network; the half-made venv is not stamped complete,
-# and the next call removes and rebuilds it; a folder that is not a venv is never removed.
+# and the next call removes and rebuilds it; a folder that is not a venv is never removed; an index that answers
+# but lacks a pinned version is reported as a pin problem, not a network one.
 #   venv_without_network.sh SOURCE_DIR
 set -euo pipefail
 src=$1
@@ -34,4 +35,13 @@ MHR_VENV="$tmp/mine" "$src/scripts/venv.sh" >"$tmp/out" 2>"$tmp/err" || rc=$?
 [[ $rc -eq 1 ]] || fail "a non-venv folder: exit code $rc"
 grep -q "is not a Python virtual environment; not touching it" "$tmp/err" || fail "$(cat "$tmp/err")"
 [[ -f "$tmp/mine/file" ]] || fail "removed a folder that is not a venv"
+# An index that answers but has no such version: the pins are named as the problem, not the network.
+mkdir -p "$tmp/index/torch" && echo '<html><body></body></html>' >"$tmp/index/torch/index.html"
+rm -rf "$MHR_VENV"
+rc=0
+PIP_INDEX_URL="file://$tmp/index" "$src/scripts/venv.sh" >"$tmp/out" 2>"$tmp/err" || rc=$?
+[[ $rc -eq 1 ]] || fail "an index without the pin: exit code $rc"
+grep -q "venv: error: the pins cannot be resolved from the package index" "$tmp/err" ||
+  fail "an unpublished pin was not named as such: $(cat "$tmp/err")"
+grep -q "needs no network" "$tmp/err" && fail "an unpublished pin was blamed on the network: $(cat "$tmp/err")"
 echo "ok"
