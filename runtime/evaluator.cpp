@@ -218,39 +218,66 @@ EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, Bat
       for (const ClassSummary& c : summary.classes)
         if (c.auc) log("auc/" + c.name, *c.auc);
   }
+  if (wants("pr_auc")) {
+    if (summary.prAuc) log("pr_auc", *summary.prAuc);
+    if (summary.prAucCi) {
+      log("pr_auc_ci_low", summary.prAucCi->lower);
+      log("pr_auc_ci_high", summary.prAucCi->upper);
+    }
+    if (!binary) {
+      for (const ClassSummary& c : summary.classes)
+        if (c.prAuc) log("pr_auc/" + c.name, *c.prAuc);
+      if (summary.prAucMicro) log("pr_auc_micro", *summary.prAucMicro);
+    }
+  }
+  if (wants("auc") && !binary && summary.aucMicro) log("auc_micro", *summary.aucMicro);
   if (wants("accuracy")) log("accuracy", summary.accuracy);
-  for (const char* m : {"sensitivity", "specificity"}) {
+  if (wants("balanced_accuracy")) {
+    log("balanced_accuracy", summary.balancedAccuracy);
+    if (predictions.multiLabel)
+      for (const ClassSummary& c : summary.classes)
+        log("balanced_accuracy/" + c.name, balancedAccuracyOf(c.atThreshold));
+  }
+  for (const char* m : {"brier", "ece"}) {
     if (!wants(m)) continue;
-    const bool sens = std::string(m) == "sensitivity";
+    const bool brier = std::string(m) == "brier";
+    log(m, brier ? summary.brier : summary.ece);
+    if (!binary)
+      for (const ClassSummary& c : summary.classes)
+        log(std::string(m) + "/" + c.name, brier ? c.brier : c.ece);
+  }
+  // Metrics at the operating point, under the name the spec used (recall = sensitivity, precision = ppv).
+  // Binary: one value (and the equal-error point's for sensitivity/specificity). Otherwise one per class,
+  // their macro mean (over the classes where it is defined) and the micro value of the pooled counts.
+  const std::pair<const char*, double (*)(const OperatingPoint&)> atPoint[] = {
+      {"sensitivity", [](const OperatingPoint& o) { return o.sensitivity; }},
+      {"recall", [](const OperatingPoint& o) { return o.sensitivity; }},
+      {"specificity", [](const OperatingPoint& o) { return o.specificity; }},
+      {"ppv", ppvOf},
+      {"precision", ppvOf},
+      {"npv", npvOf},
+      {"f1", f1Of}};
+  for (const auto& [m, value] : atPoint) {
+    if (!wants(m)) continue;
+    const std::string name = m;
     if (binary) {
       const ClassSummary& c = summary.classes[0];
-      log(m, sens ? c.atThreshold.sensitivity : c.atThreshold.specificity);
-      if (c.equalError)
-        log(std::string(m) + "_eer", sens ? c.equalError->sensitivity : c.equalError->specificity);
-    } else {
-      for (const ClassSummary& c : summary.classes)
-        log(std::string(m) + "/" + c.name, sens ? c.atThreshold.sensitivity : c.atThreshold.specificity);
+      log(name, value(c.atThreshold));
+      if (c.equalError && (name == "sensitivity" || name == "recall" || name == "specificity"))
+        log(name + "_eer", value(*c.equalError));
+      continue;
     }
-  }
-  // Predictive values and F1 at the operating point, from its confusion counts; NaN where a denominator is 0
-  // (undefined: sklearn returns 0 with a warning there, which would read as a measured zero).
-  auto ratio = [](int64_t num, int64_t den) { return den > 0 ? double(num) / double(den) : NAN; };
-  auto atPoint = [&](const std::string& m, const OperatingPoint& o) {
-    if (m == "ppv") return ratio(o.tp, o.tp + o.fp);
-    if (m == "npv") return ratio(o.tn, o.tn + o.fn);
-    return ratio(2 * o.tp, 2 * o.tp + o.fp + o.fn); // f1
-  };
-  for (const char* m : {"ppv", "npv", "f1"}) {
-    if (!wants(m)) continue;
-    if (binary) {
-      log(m, atPoint(m, summary.classes[0].atThreshold));
-    } else {
-      for (const ClassSummary& c : summary.classes)
-        log(std::string(m) + "/" + c.name, atPoint(m, c.atThreshold));
-    }
+    for (const ClassSummary& c : summary.classes) log(name + "/" + c.name, value(c.atThreshold));
+    log(name, macroAtThreshold(summary, value));
+    log(name + "_micro", value(summary.micro));
   }
   if (wants("loss")) log("loss", loss);
-  for (const std::string& w : summary.warnings) sink.setTag(p + "warning", w);
+  // One tag holds them all, a line each (a tag per warning under one key kept only the last).
+  if (!summary.warnings.empty()) {
+    std::string all;
+    for (const std::string& w : summary.warnings) all += (all.empty() ? "" : "\n") + w;
+    sink.setTag(p + "warning", all);
+  }
   sink.logPredictions(predictions);
 
   // Grad-CAM on rank 0 only (the others log into a null sink), over the whole split.

@@ -392,6 +392,10 @@ private:
     ctx.seed = seed;
     ctx.step = runStep_;
     outcome.evaluation = evaluate(*live.net, stage.eval, *src, ctx, sink_);
+    // The tracker has them as a tag; the console is where a user reads them (rank 0 alone: one copy).
+    if (root_)
+      for (const std::string& w : outcome.evaluation->warnings)
+        log_ << "mhr: warning: " << stage.key << ": " << w << "\n";
   }
 
   const plan::ExperimentPlan& plan_;

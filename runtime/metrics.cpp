@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <random>
 
@@ -49,6 +50,33 @@ std::optional<double> aucSorted(const SortedScores& s, const std::vector<int>& l
   if (posBefore == 0 || totalNeg == 0) return std::nullopt;
   return static_cast<double>(twiceNumerator) /
          (2.0 * static_cast<double>(posBefore) * static_cast<double>(totalNeg));
+}
+
+// Average precision over the sorted scores: at each distinct threshold (a run of ties) precision times the
+// recall it adds, as sklearn's precision_recall_curve + average_precision_score step sum.
+std::optional<double> apSorted(const SortedScores& s, const std::vector<int>& labels,
+                               const std::vector<int>* weights) {
+  uint64_t totalPos = 0;
+  for (size_t k = 0; k < labels.size(); ++k)
+    if (labels[k]) totalPos += weights ? static_cast<uint64_t>((*weights)[k]) : 1;
+  if (totalPos == 0) return std::nullopt;
+  uint64_t tp = 0, fp = 0;
+  double sum = 0;
+  size_t begin = 0;
+  for (size_t end : s.groupEnds) {
+    uint64_t pos = 0;
+    for (size_t i = begin; i < end; ++i) {
+      size_t k = s.order[i];
+      uint64_t w = weights ? static_cast<uint64_t>((*weights)[k]) : 1;
+      (labels[k] ? pos : fp) += w;
+    }
+    tp += pos;
+    if (pos > 0 && tp + fp > 0)
+      sum += static_cast<double>(pos) / static_cast<double>(totalPos) * static_cast<double>(tp) /
+             static_cast<double>(tp + fp);
+    begin = end;
+  }
+  return sum;
 }
 
 double quantile(std::vector<double> values, double q) {
@@ -185,6 +213,86 @@ std::optional<Interval> bootstrapMeanAucInterval(const std::vector<std::vector<i
                   static_cast<int64_t>(means.size())};
 }
 
+std::optional<double> averagePrecision(const std::vector<int>& labels, const std::vector<double>& scores,
+                                       const std::vector<int>* weights) {
+  checkSizes(labels, scores);
+  return apSorted(sortScores(scores), labels, weights);
+}
+
+double brierScore(const std::vector<int>& labels, const std::vector<double>& scores) {
+  checkSizes(labels, scores);
+  if (labels.empty()) return NAN;
+  double sum = 0;
+  for (size_t i = 0; i < labels.size(); ++i) sum += (scores[i] - labels[i]) * (scores[i] - labels[i]);
+  return sum / static_cast<double>(labels.size());
+}
+
+double expectedCalibrationError(const std::vector<int>& labels, const std::vector<double>& scores) {
+  checkSizes(labels, scores);
+  if (labels.empty()) return NAN;
+  constexpr int kBins = 10;
+  double count[kBins] = {}, label[kBins] = {}, score[kBins] = {};
+  for (size_t i = 0; i < labels.size(); ++i) {
+    int b = std::clamp(static_cast<int>(std::floor(scores[i] * kBins)), 0, kBins - 1);
+    count[b] += 1;
+    label[b] += labels[i];
+    score[b] += scores[i];
+  }
+  double ece = 0;
+  for (int b = 0; b < kBins; ++b)
+    if (count[b] > 0) ece += std::fabs(label[b] - score[b]) / static_cast<double>(labels.size());
+  return ece;
+}
+
+std::optional<Interval>
+bootstrapInterval(size_t n, int64_t resamples, double level, uint64_t seed,
+                  const std::function<std::optional<double>(const std::vector<int>* counts)>& statistic) {
+  if (n == 0 || resamples <= 0 || !statistic(nullptr)) return std::nullopt;
+  std::mt19937_64 rng(seed);
+  std::vector<int> counts(n);
+  std::vector<double> values;
+  for (int64_t attempt = 0; attempt < 10 * resamples && static_cast<int64_t>(values.size()) < resamples;
+       ++attempt) {
+    drawCounts(rng, n, counts);
+    if (auto v = statistic(&counts)) values.push_back(*v);
+  }
+  if (values.empty()) return std::nullopt;
+  return Interval{quantile(values, (1.0 - level) / 2.0), quantile(values, (1.0 + level) / 2.0),
+                  static_cast<int64_t>(values.size())};
+}
+
+namespace {
+double ratio(int64_t num, int64_t den) {
+  return den > 0 ? static_cast<double>(num) / static_cast<double>(den) : NAN;
+}
+} // namespace
+
+double ppvOf(const OperatingPoint& o) {
+  return ratio(o.tp, o.tp + o.fp);
+}
+double npvOf(const OperatingPoint& o) {
+  return ratio(o.tn, o.tn + o.fn);
+}
+double f1Of(const OperatingPoint& o) {
+  return ratio(2 * o.tp, 2 * o.tp + o.fp + o.fn);
+}
+double balancedAccuracyOf(const OperatingPoint& o) {
+  return (o.sensitivity + o.specificity) / 2.0;
+}
+
+double macroAtThreshold(const EvaluationSummary& summary, double (*metric)(const OperatingPoint&)) {
+  double sum = 0;
+  int defined = 0;
+  for (const ClassSummary& c : summary.classes) {
+    double v = metric(c.atThreshold);
+    if (!std::isnan(v)) {
+      sum += v;
+      ++defined;
+    }
+  }
+  return defined > 0 ? sum / defined : NAN;
+}
+
 EvaluationSummary summarize(const PredictionSet& predictions, double threshold, int64_t bootstrap,
                             double level, uint64_t seed) {
   EvaluationSummary out;
@@ -221,6 +329,9 @@ EvaluationSummary summarize(const PredictionSet& predictions, double threshold, 
     cs.positives = std::count(l.begin(), l.end(), 1);
     cs.negatives = static_cast<int64_t>(n) - cs.positives;
     cs.auc = rocAuc(l, sc);
+    cs.prAuc = averagePrecision(l, sc);
+    cs.brier = brierScore(l, sc);
+    cs.ece = expectedCalibrationError(l, sc);
     cs.atThreshold = operatingPointAt(l, sc, threshold);
     cs.equalError = equalErrorPoint(l, sc);
     if (!cs.auc)
@@ -245,6 +356,87 @@ EvaluationSummary summarize(const PredictionSet& predictions, double threshold, 
       }
     if (defined > 0) out.auc = sum / defined;
     if (bootstrap > 0) out.aucCi = bootstrapMeanAucInterval(labelCols, scoreCols, bootstrap, level, seed);
+  }
+
+  // Average precision, Brier score and calibration error: binary as they are, otherwise macro means (over
+  // the classes where average precision is defined), with the pooled (micro) AUC and AP beside them.
+  auto meanOf = [&](auto get) {
+    double sum = 0;
+    int defined = 0;
+    for (const ClassSummary& cs : out.classes) {
+      std::optional<double> v = get(cs);
+      if (v && !std::isnan(*v)) {
+        sum += *v;
+        ++defined;
+      }
+    }
+    return defined > 0 ? sum / defined : NAN;
+  };
+  auto optional = [](double v) { return std::isnan(v) ? std::nullopt : std::optional<double>(v); };
+  if (binary) {
+    out.prAuc = out.classes[0].prAuc;
+    out.brier = out.classes[0].brier;
+    out.ece = out.classes[0].ece;
+    out.balancedAccuracy = balancedAccuracyOf(out.classes[0].atThreshold);
+    if (bootstrap > 0) {
+      SortedScores sorted = sortScores(scoreCols[0]);
+      out.prAucCi = bootstrapInterval(n, bootstrap, level, seed, [&](const std::vector<int>* counts) {
+        return apSorted(sorted, labelCols[0], counts);
+      });
+    }
+  } else {
+    out.prAuc = optional(meanOf([](const ClassSummary& cs) { return cs.prAuc; }));
+    out.brier = meanOf([](const ClassSummary& cs) { return std::optional<double>(cs.brier); });
+    out.ece = meanOf([](const ClassSummary& cs) { return std::optional<double>(cs.ece); });
+    std::vector<int> allLabels;
+    std::vector<double> allScores;
+    for (size_t k = 0; k < labelCols.size(); ++k) {
+      allLabels.insert(allLabels.end(), labelCols[k].begin(), labelCols[k].end());
+      allScores.insert(allScores.end(), scoreCols[k].begin(), scoreCols[k].end());
+    }
+    out.aucMicro = rocAuc(allLabels, allScores);
+    out.prAucMicro = averagePrecision(allLabels, allScores);
+    out.micro = operatingPointAt(allLabels, allScores, threshold);
+    if (predictions.multiLabel) {
+      out.balancedAccuracy = meanOf(
+          [](const ClassSummary& cs) { return std::optional<double>(balancedAccuracyOf(cs.atThreshold)); });
+    } else {
+      // sklearn's balanced_accuracy_score of the argmax: the mean recall over the classes present.
+      std::vector<int64_t> hits(columns.size()), present(columns.size());
+      for (size_t s = 0; s < n; ++s) {
+        const auto& sc = predictions.scores[s];
+        const auto& lb = predictions.labels[s];
+        size_t truth = std::max_element(lb.begin(), lb.end()) - lb.begin();
+        size_t guess = std::max_element(sc.begin(), sc.end()) - sc.begin();
+        ++present[truth];
+        hits[truth] += guess == truth;
+      }
+      double sum = 0;
+      int classesPresent = 0;
+      for (size_t c = 0; c < columns.size(); ++c)
+        if (present[c] > 0) {
+          sum += static_cast<double>(hits[c]) / static_cast<double>(present[c]);
+          ++classesPresent;
+        }
+      out.balancedAccuracy = classesPresent > 0 ? sum / classesPresent : NAN;
+    }
+    if (bootstrap > 0) {
+      std::vector<SortedScores> sorted;
+      std::vector<size_t> defined;
+      for (size_t k = 0; k < labelCols.size(); ++k) {
+        sorted.push_back(sortScores(scoreCols[k]));
+        if (out.classes[k].prAuc) defined.push_back(k);
+      }
+      out.prAucCi = bootstrapInterval(n, bootstrap, level, seed, [&](const std::vector<int>* counts) {
+        double sum = 0;
+        for (size_t k : defined) {
+          std::optional<double> a = apSorted(sorted[k], labelCols[k], counts);
+          if (!a) return std::optional<double>(); // a defined class lost its positives: redraw
+          sum += *a;
+        }
+        return defined.empty() ? std::optional<double>() : std::optional<double>(sum / defined.size());
+      });
+    }
   }
 
   int64_t correct = 0, total = 0;

@@ -637,16 +637,21 @@ const BlockSchema& trainBlock() {
   return s;
 }
 
+const std::vector<std::string>& metricNames() {
+  static const std::vector<std::string> names = {"auc",         "pr_auc", "accuracy",    "balanced_accuracy",
+                                                 "sensitivity", "recall", "specificity", "ppv",
+                                                 "precision",   "npv",    "f1",          "brier",
+                                                 "ece",         "loss"};
+  return names;
+}
+
 const BlockSchema& evaluateBlock() {
   static const BlockSchema s = {
       "evaluate block",
-      {opt("metrics",
-           listType(symbolType({"auc", "accuracy", "sensitivity", "specificity", "loss", "ppv", "npv", "f1"}),
-                    1),
-           "[auc]"),
+      {opt("metrics", listType(symbolType(metricNames()), 1), "[auc]"),
        opt("threshold", oneOfType({floatType(0.0, 1.0, true, true), symbolType({"eer"})}), "0.5",
            "operating point, or eer for the equal-error point"),
-       opt("bootstrap", intType(0.0, 1e6), "1000", "resamples for the AUC confidence interval"),
+       opt("bootstrap", intType(0.0, 1e6), "1000", "resamples for the AUC and PR-AUC confidence intervals"),
        opt("ci", floatType(0.0, 1.0, true, true), "0.95"),
        opt("cam", intType(0.0, 1e4), "0", "Grad-CAM samples"),
        opt("cam_layer", pathType(), "the trunk's last feature map",

@@ -90,5 +90,8 @@ const BlockSchema& trainBlock();
 const BlockSchema& evaluateBlock();
 const std::vector<std::string>& splitNames(); // train, val, test
 const std::vector<std::string>& chestXray14Labels();
+// Every name `metrics:` accepts; runtime/evaluator.cpp logs each (tests/runtime/trainer_test.cpp holds it to
+// that).
+const std::vector<std::string>& metricNames();
 
 } // namespace mhr::sema

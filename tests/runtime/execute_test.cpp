@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -136,6 +137,44 @@ TEST(Execute, BatchLargerThanTheSplitIsAWarning) {
   execute(p, o, sink);
   EXPECT_NE(log.str().find("warning: "), std::string::npos) << log.str();
   EXPECT_NE(log.str().find("train.base: batch 100000 is larger than the "), std::string::npos) << log.str();
+}
+
+// An evaluation's warnings (here: ChestX-ray14 classes without a positive in a tiny test split, left out of
+// the mean AUC) reach the console, each under its stage, and all of them reach the tracker's tag.
+TEST(Execute, EvaluationWarningsArePrintedAndAllAreKept) {
+  test::TempDir dir;
+  support::writeFileAtomic(dir.file("spec.mhr"),
+                           "experiment \"runtime/eval-warnings\"\n"
+                           "dataset d = synthetic_cxr(count: 12, size: 64x64, seed: 3)\n"
+                           "network base = tiny_cnn(classes: 14, in_channels: 1)\n"
+                           "evaluate base on d.test at 32x32 { metrics: [auc, pr_auc, f1, brier] }\n");
+  plan::ExperimentPlan p = compileSpec(dir.file("spec.mhr"));
+  test::RecordingSink sink;
+  ExecuteOptions o;
+  o.device = "cpu";
+  o.checkpointDir = dir.file("ckpt");
+  o.cacheDir = dir.file("cache");
+  o.progress = false;
+  std::ostringstream log;
+  o.log = &log;
+  ExecuteResult r = execute(p, o, sink);
+  ASSERT_EQ(r.stages.size(), 1u);
+  ASSERT_TRUE(r.stages[0].evaluation.has_value());
+  const std::vector<std::string>& warnings = r.stages[0].evaluation->warnings;
+  ASSERT_GE(warnings.size(), 2u) << log.str();
+  const std::string& key = p.stages[0].key;
+  for (const std::string& w : warnings)
+    EXPECT_NE(log.str().find("mhr: warning: " + key + ": " + w + "\n"), std::string::npos) << log.str();
+  ASSERT_EQ(sink.tags.count(key + "/warning"), 1u);
+  const std::string& tag = sink.tags[key + "/warning"];
+  for (const std::string& w : warnings) EXPECT_NE(tag.find(w), std::string::npos) << tag;
+  EXPECT_EQ(std::count(tag.begin(), tag.end(), '\n'), static_cast<long>(warnings.size()) - 1);
+  // Multi-label: per label, the macro mean and the pooled (micro) value of each metric asked for.
+  for (const char* k :
+       {"/f1", "/f1/Effusion", "/f1_micro", "/brier", "/brier/Effusion", "/pr_auc_micro", "/auc_micro"})
+    EXPECT_TRUE(std::any_of(sink.metrics.begin(), sink.metrics.end(),
+                            [&](const auto& m) { return m.key == key + k; }))
+        << key + k << " not logged";
 }
 
 // Under `drop_last: true` a batch larger than the split would train on nothing: an error at the stage, not a

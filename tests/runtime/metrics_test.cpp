@@ -47,7 +47,7 @@ TEST_F(MetricsVsSklearn, BinaryCasesAndMultiLabelAndMultiClass) {
   std::ifstream in(dir_ + "/ref.txt");
   ASSERT_TRUE(in.good());
   std::string word;
-  int binaryCases = 0;
+  int binaryCases = 0, moreCases = 0;
   bool sawMultiLabel = false, sawMultiClass = false;
   std::vector<int> labels;
   std::vector<double> scores;
@@ -60,6 +60,52 @@ TEST_F(MetricsVsSklearn, BinaryCasesAndMultiLabelAndMultiClass) {
       for (int& l : labels) in >> l;
       scores = readDoubles(in, n);
       ++binaryCases;
+    } else if (word == "more") {
+      // Average precision, Brier, ECE; at 0.5: ppv, npv, f1, balanced accuracy. Also through summarize() of
+      // the binary PredictionSet the runtime makes (scores through float32 there: 1e-6).
+      double ap = readValue(in), brier = readValue(in), ece = readValue(in);
+      double ppv = readValue(in), npv = readValue(in), f1 = readValue(in), bal = readValue(in);
+      auto expectSame = [&](double got, double want, double tol, const char* what) {
+        if (std::isnan(want))
+          EXPECT_TRUE(std::isnan(got)) << name << " " << what << " = " << got;
+        else
+          EXPECT_NEAR(got, want, tol) << name << " " << what;
+      };
+      std::optional<double> a = averagePrecision(labels, scores);
+      expectSame(a ? *a : NAN, ap, kTol, "average precision");
+      if (!std::isnan(brier)) {
+        expectSame(brierScore(labels, scores), brier, kTol, "brier");
+        expectSame(expectedCalibrationError(labels, scores), ece, kTol, "ece");
+      }
+      OperatingPoint o = operatingPointAt(labels, scores, 0.5);
+      expectSame(ppvOf(o), ppv, kTol, "ppv");
+      expectSame(npvOf(o), npv, kTol, "npv");
+      expectSame(f1Of(o), f1, kTol, "f1");
+      expectSame(balancedAccuracyOf(o), bal, kTol, "balanced accuracy");
+      if (!std::isnan(brier)) {
+        PredictionSet set;
+        set.classes = {"benign", "malignant"};
+        for (size_t i = 0; i < labels.size(); ++i) {
+          set.labels.push_back({labels[i] ? 0.0f : 1.0f, labels[i] ? 1.0f : 0.0f});
+          set.scores.push_back({static_cast<float>(1.0 - scores[i]), static_cast<float>(scores[i])});
+        }
+        EvaluationSummary sum = summarize(set, 0.5, 200, 0.95, 3);
+        expectSame(sum.prAuc ? *sum.prAuc : NAN, ap, 1e-6, "summary average precision");
+        expectSame(sum.brier, brier, 1e-6, "summary brier");
+        // ECE bins at exact tenths, where a score's float32 rounding can change its bin (0.7f < 0.7): the
+        // summary's ECE is that of the rounded scores (the reference was checked on the exact ones above).
+        std::vector<double> rounded;
+        for (double v : scores) rounded.push_back(static_cast<float>(v));
+        expectSame(sum.ece, expectedCalibrationError(labels, rounded), 1e-12, "summary ece");
+        expectSame(sum.balancedAccuracy, bal, 1e-6, "summary balanced accuracy");
+        if (sum.prAucCi) {
+          EXPECT_LE(sum.prAucCi->lower, *sum.prAuc + 1e-12) << name;
+          EXPECT_GE(sum.prAucCi->upper, *sum.prAuc - 1e-12) << name;
+        } else {
+          EXPECT_TRUE(std::isnan(ap)) << name << ": no PR-AUC interval";
+        }
+      }
+      ++moreCases;
     } else if (word == "auc") {
       double expected = readValue(in);
       auto auc = rocAuc(labels, scores);
@@ -145,6 +191,53 @@ TEST_F(MetricsVsSklearn, BinaryCasesAndMultiLabelAndMultiClass) {
           }
         } else if (key == "mean") {
           EXPECT_NEAR(*sum.auc, readValue(in), 1e-6);
+        } else if (key == "ap") {
+          for (size_t k = 0; k < c; ++k) {
+            double e = readValue(in);
+            if (std::isnan(e))
+              EXPECT_FALSE(sum.classes[k].prAuc.has_value()) << k;
+            else
+              EXPECT_NEAR(*sum.classes[k].prAuc, e, 1e-6) << "average precision of class " << k;
+          }
+          EXPECT_NEAR(*sum.prAuc, readValue(in), 1e-6) << "macro average precision";
+          EXPECT_NEAR(*sum.prAucMicro, readValue(in), 1e-6) << "micro average precision";
+          ASSERT_TRUE(sum.prAucCi.has_value());
+          EXPECT_LT(sum.prAucCi->lower, *sum.prAuc);
+          EXPECT_GT(sum.prAucCi->upper, *sum.prAuc);
+        } else if (key == "micro_auc") {
+          EXPECT_NEAR(*sum.aucMicro, readValue(in), 1e-6);
+        } else if (key == "brier" || key == "ece") {
+          double mean = 0;
+          for (size_t k = 0; k < c; ++k) {
+            double e = readValue(in);
+            mean += e / static_cast<double>(c);
+            EXPECT_NEAR(key == "brier" ? sum.classes[k].brier : sum.classes[k].ece, e, 1e-6) << key << k;
+          }
+          EXPECT_NEAR(key == "brier" ? sum.brier : sum.ece, mean, 1e-6) << key << " macro";
+        } else if (key == "ppv" || key == "npv" || key == "f1" || key == "balanced") {
+          // Per class, their mean over the defined ones, and the pooled counts' value.
+          double (*of)(const OperatingPoint&) = key == "ppv"   ? ppvOf
+                                                : key == "npv" ? npvOf
+                                                : key == "f1"  ? f1Of
+                                                               : balancedAccuracyOf;
+          for (size_t k = 0; k < c; ++k) {
+            double e = readValue(in), got = of(sum.classes[k].atThreshold);
+            if (std::isnan(e))
+              EXPECT_TRUE(std::isnan(got)) << key << k;
+            else
+              EXPECT_NEAR(got, e, 1e-12) << key << k;
+          }
+          double macro = readValue(in), micro = readValue(in);
+          if (key == "balanced") {
+            if (multi) {
+              EXPECT_NEAR(sum.balancedAccuracy, macro, 1e-12);
+            }
+          } else {
+            EXPECT_NEAR(macroAtThreshold(sum, of), macro, 1e-12) << key << " macro";
+            EXPECT_NEAR(of(sum.micro), micro, 1e-12) << key << " micro";
+          }
+        } else if (key == "balanced_argmax") {
+          EXPECT_NEAR(sum.balancedAccuracy, readValue(in), 1e-12);
         } else if (key == "accuracy") {
           EXPECT_NEAR(sum.accuracy, readValue(in), 1e-12);
           break;
@@ -165,6 +258,7 @@ TEST_F(MetricsVsSklearn, BinaryCasesAndMultiLabelAndMultiClass) {
     }
   }
   EXPECT_EQ(binaryCases, 7);
+  EXPECT_EQ(moreCases, 7);
   EXPECT_TRUE(sawMultiLabel);
   EXPECT_TRUE(sawMultiClass);
 }
