@@ -25,7 +25,9 @@
 #include "runtime/execute.h"
 #endif
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -166,10 +168,48 @@ void printResults(tracker::Tracker& t, const std::string& runId, const plan::Exp
   std::cout << "\nrun " << runId.substr(0, 8) << " (" << plan.name << ")\n" << table.render();
 }
 
-// SIGINT/SIGTERM end the run as `interrupted` (the checkpoint of the last finished epoch stays usable).
+// One shell word: as is when it has only characters no shell treats specially, else single-quoted.
+std::string shellWord(const std::string& w) {
+  const bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::strchr("_./=:,+-@%^", c) != nullptr;
+  });
+  if (plain) return w;
+  std::string out = "'";
+  for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The command that continues run `runId`: the same file, database and --set overrides (which `--resume`
+// needs, since they are part of the spec's semantic hash), ready to paste.
+std::string resumeCommand(const RunArgs& a, const std::vector<std::string>& overrides,
+                          const std::string& runId) {
+  std::string cmd = "mhr run " + shellWord(a.file);
+  if (a.db) cmd += " --db " + shellWord(*a.db);
+  if (a.device != "auto") cmd += " --device " + shellWord(a.device);
+  if (a.threads > 0 && !gDist.group) cmd += " --threads " + std::to_string(a.threads); // results depend on it
+  for (const std::string& o : overrides) cmd += " --set " + shellWord(o);
+  if (!a.checkpoints.empty()) cmd += " --checkpoints " + shellWord(a.checkpoints);
+  return cmd + " --resume " + runId.substr(0, 8);
+}
+
+// SIGINT/SIGTERM end the run as `interrupted` (the checkpoint of the last finished epoch stays usable). The
+// handler says how to resume (prepared before, written with write(2): async-signal-safe), then dies of the
+// signal as the default action would.
 volatile std::sig_atomic_t gStopSignal = 0;
+char gResumeHint[8192];
+volatile std::sig_atomic_t gResumeHintLength = 0;
+void setResumeHint(const std::string& text) {
+  gResumeHintLength = 0;
+  const size_t n = std::min(text.size(), sizeof gResumeHint);
+  std::memcpy(gResumeHint, text.data(), n);
+  gResumeHintLength = static_cast<std::sig_atomic_t>(n);
+}
 void onSignal(int sig) {
   gStopSignal = sig;
+  if (gResumeHintLength > 0) {
+    ssize_t ignored = ::write(STDERR_FILENO, gResumeHint, static_cast<size_t>(gResumeHintLength));
+    (void)ignored;
+  }
   std::signal(sig, SIG_DFL);
   std::raise(sig);
 }
@@ -236,16 +276,18 @@ void installTestKillHook(runtime::ExecuteOptions& options, int64_t rank) {
 
 // Tests of resume: MHR_TEST_KILL_AFTER_STEP=N makes the recording process SIGKILL itself once a metric
 // point of run-wide step N is durable (mid-epoch, after the last checkpoint: those points are logged again
-// when the run resumes and must not stay twice).
+// when the run resumes and must not stay twice). MHR_TEST_KILL_SIGNAL=15 sends SIGTERM instead: what a user's
+// Ctrl-C or a scheduler's stop does, which the signal handler answers with the resume command.
 class KillAfterStepSink : public runtime::MetricsSink {
 public:
-  KillAfterStepSink(runtime::MetricsSink& inner, int64_t step) : inner_(inner), step_(step) {}
+  KillAfterStepSink(runtime::MetricsSink& inner, int64_t step, int signal)
+      : inner_(inner), step_(step), signal_(signal) {}
   void logParam(const std::string& k, const runtime::ParamValue& v) override { inner_.logParam(k, v); }
   void logMetric(const std::string& key, double value, int64_t step, int64_t epoch) override {
     inner_.logMetric(key, value, step, epoch);
     if (step >= step_) {
       inner_.flush();
-      std::raise(SIGKILL);
+      std::raise(signal_);
     }
   }
   void setTag(const std::string& k, const std::string& v) override { inner_.setTag(k, v); }
@@ -260,6 +302,7 @@ public:
 private:
   runtime::MetricsSink& inner_;
   int64_t step_;
+  int signal_;
 };
 
 // Ranks other than 0 of a data-parallel run: no tracker, no report; the checkpoint folder comes from rank 0
@@ -369,6 +412,10 @@ int runOne(const RunArgs& a, const compiler::CompileResult& compiled,
     gDist.group->storeSet(storeKey + "/checkpoints", checkpointDir.empty() ? "-" : checkpointDir);
   }
   guard.started = true;
+  const std::string resumeWith = resumeCommand(a, overrides, runId);
+  if (!gDist.group || gDist.group->isRoot())
+    setResumeHint("\nmhr: interrupted: run " + runId.substr(0, 8) +
+                  " keeps its last finished epoch; resume it with\n  " + resumeWith + "\n");
   std::map<std::string, std::string> facts = tracker::hostEnvironment();
   facts["mhr_version"] = kVersion;
   facts["mhr_commit"] = kGitCommit;
@@ -385,16 +432,20 @@ int runOne(const RunArgs& a, const compiler::CompileResult& compiled,
   if (gDist.group) installTestKillHook(options, gDist.group->rank());
   std::optional<KillAfterStepSink> killer;
   if (const char* k = std::getenv("MHR_TEST_KILL_AFTER_STEP"))
-    killer.emplace(*writer, std::strtoll(k, nullptr, 10));
+    killer.emplace(*writer, std::strtoll(k, nullptr, 10),
+                   std::getenv("MHR_TEST_KILL_SIGNAL") ? std::atoi(std::getenv("MHR_TEST_KILL_SIGNAL"))
+                                                       : SIGKILL);
   try {
     runtime::execute(plan, options, killer ? static_cast<runtime::MetricsSink&>(*killer) : *writer);
   } catch (const std::exception& e) {
     writer->finish(tracker::RunStatus::Failed, e.what());
     std::cerr << "mhr: error: " << e.what() << "\n";
+    setResumeHint("");
     std::cerr << "run " << runId.substr(0, 8) << " failed; `mhr runs show " << runId.substr(0, 8)
-              << "` has what was logged\n";
+              << "` has what was logged; once the cause is fixed, resume it with\n  " << resumeWith << "\n";
     return 1;
   }
+  setResumeHint("");
   writer->finish(tracker::RunStatus::Finished);
   printResults(t, runId, plan);
   if (!a.noReport) {

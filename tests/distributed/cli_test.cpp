@@ -213,6 +213,33 @@ TEST(DistributedCli, AResumedRunKeepsEachMetricPointOnce) {
       steps);
 }
 
+// A run stopped by SIGTERM (as Ctrl-C or a scheduler stops it) prints the command that resumes it, with the
+// file, database, device and threads it ran with; that command, run as printed, finishes the run.
+TEST(DistributedCli, AnInterruptedRunPrintsTheCommandThatResumesIt) {
+  TempDir dir;
+  support::writeFileAtomic(dir.file("spec.mhr"), spec(2, 4));
+  Result stopped =
+      run(mhr(dir, "run spec.mhr --set 'seed=4'", "MHR_TEST_KILL_AFTER_STEP=9 MHR_TEST_KILL_SIGNAL=15"));
+  EXPECT_NE(stopped.code, 0) << stopped.output;
+  std::vector<RunRow> rows = runs(dir.file("runs.sqlite"));
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string id = rows[0].id.substr(0, 8);
+  const std::string expected =
+      "mhr run spec.mhr --db runs.sqlite --device cpu --threads 1 --set seed=4 --resume " + id;
+  const std::string printed = "mhr: interrupted: run " + id;
+  ASSERT_NE(stopped.output.find(printed), std::string::npos) << stopped.output;
+  size_t at = stopped.output.find("\n  mhr run ", stopped.output.find(printed));
+  ASSERT_NE(at, std::string::npos) << stopped.output;
+  std::string command = stopped.output.substr(at + 3, stopped.output.find('\n', at + 3) - at - 3);
+  EXPECT_EQ(command, expected) << stopped.output;
+
+  Result resumed = run("cd " + dir.file("") + " && MHR_DB= " + MHR_BINARY + command.substr(3) +
+                       " --no-progress --no-report");
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming run " + id), std::string::npos) << resumed.output;
+  EXPECT_EQ(runs(dir.file("runs.sqlite"))[0].status, "finished");
+}
+
 TEST(DistributedCli, SweepOverSeedsIsSummarisedAsMeanAndConfidenceInterval) {
   TempDir dir;
   support::writeFileAtomic(dir.file("sweep.mhr"), spec(1, 8) +
