@@ -150,22 +150,46 @@ std::string plain(const std::map<std::string, double>& m, const std::string& key
   return buf;
 }
 
+// The results table: a row per evaluation stage, a column per metric the spec's evaluate stages asked for
+// (in the order they first appear), each cell the stage's logged value under that name (binary: the value;
+// otherwise the macro mean), AUC and PR-AUC with their bootstrap interval when there is one.
+tracker::TextTable resultsTable(const plan::ExperimentPlan& plan, const std::map<std::string, double>& latest,
+                                bool withResolution) {
+  std::vector<std::string> metrics;
+  for (const auto& st : plan.stages)
+    if (st.kind == plan::Stage::Kind::Evaluate)
+      for (const std::string& m : st.eval.metrics)
+        if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
+  std::vector<std::string> header = {"stage", "network", "split"};
+  if (withResolution) header.push_back("at");
+  for (const std::string& m : metrics)
+    header.push_back(m == "auc" ? "AUC [95% CI]" : m == "pr_auc" ? "PR-AUC [95% CI]" : m);
+  tracker::TextTable table(header);
+  for (const auto& st : plan.stages) {
+    if (st.kind != plan::Stage::Kind::Evaluate) continue;
+    const std::string p = st.key + "/";
+    std::vector<std::string> row = {st.key, st.network, st.dataset + "." + st.split};
+    if (withResolution)
+      row.push_back(std::to_string(st.resolution.h) + "x" + std::to_string(st.resolution.w));
+    for (const std::string& m : metrics) {
+      const bool asked =
+          std::find(st.eval.metrics.begin(), st.eval.metrics.end(), m) != st.eval.metrics.end();
+      row.push_back(!asked                        ? "-"
+                    : m == "auc" || m == "pr_auc" ? withCi(latest, p + m)
+                                                  : plain(latest, p + m));
+    }
+    table.addRow(row);
+  }
+  return table;
+}
+
 // The evaluation stages of a finished run, read back from the tracker (so what is printed is what is stored).
 void printResults(tracker::Tracker& t, const std::string& runId, const plan::ExperimentPlan& plan) {
   tracker::RunDetails details = tracker::loadRun(t.db(), runId);
   std::map<std::string, double> latest;
   for (const auto& m : details.latest) latest[m.key] = m.value;
-  tracker::TextTable table(
-      {"stage", "network", "split", "at", "AUC [95% CI]", "accuracy", "sensitivity", "specificity"});
-  for (const auto& st : plan.stages) {
-    if (st.kind != plan::Stage::Kind::Evaluate) continue;
-    const std::string p = st.key + "/";
-    table.addRow({st.key, st.network, st.dataset + "." + st.split,
-                  std::to_string(st.resolution.h) + "x" + std::to_string(st.resolution.w),
-                  withCi(latest, p + "auc"), plain(latest, p + "accuracy"), plain(latest, p + "sensitivity"),
-                  plain(latest, p + "specificity")});
-  }
-  std::cout << "\nrun " << runId.substr(0, 8) << " (" << plan.name << ")\n" << table.render();
+  std::cout << "\nrun " << runId.substr(0, 8) << " (" << plan.name << ")\n"
+            << resultsTable(plan, latest, true).render();
 }
 
 // One shell word: as is when it has only characters no shell treats specially, else single-quoted.
@@ -232,27 +256,21 @@ void writeRunReport(tracker::Tracker& t, const std::string& runId, const std::st
 // `--db none`: nothing is recorded; the results table comes from the runtime's own summary.
 int runUnrecorded(const RunArgs& a, const plan::ExperimentPlan& plan) {
   if (!a.resume.empty()) throw UserError("--resume needs a tracker database (not --db none)");
-  runtime::NullSink sink;
+  // Nothing is stored; the metrics' last values are kept for the table, named as the tracker would have them.
+  struct LatestSink : runtime::NullSink {
+    std::map<std::string, double> latest;
+    void logMetric(const std::string& key, double value, int64_t, int64_t) override { latest[key] = value; }
+  } sink;
   runtime::ExecuteOptions options;
   options.device = a.device;
   options.checkpointDir = a.checkpoints;
   options.progress = !a.noProgress;
   options.threads = a.threads;
   options.cacheDir = a.cacheDir;
-  runtime::ExecuteResult result = runtime::execute(plan, options, sink);
-  tracker::TextTable table({"stage", "network", "split", "AUC [95% CI]", "accuracy"});
-  for (const auto& st : result.stages) {
-    if (!st.evaluation) continue;
-    std::map<std::string, double> m;
-    if (st.evaluation->auc) m["auc"] = *st.evaluation->auc;
-    if (st.evaluation->aucCi) {
-      m["auc_ci_low"] = st.evaluation->aucCi->lower;
-      m["auc_ci_high"] = st.evaluation->aucCi->upper;
-    }
-    m["accuracy"] = st.evaluation->accuracy;
-    table.addRow({st.key, st.network, st.split, withCi(m, "auc"), plain(m, "accuracy")});
-  }
-  std::cout << "\n" << plan.name << " (not recorded: --db none)\n" << table.render();
+  runtime::execute(plan, options, sink);
+  std::cout << "\n"
+            << plan.name << " (not recorded: --db none)\n"
+            << resultsTable(plan, sink.latest, false).render();
   return 0;
 }
 

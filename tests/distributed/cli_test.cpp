@@ -2,7 +2,8 @@
 // of the whole run; its checkpoint equals a lone process's over the combined batch (sync_bn, no
 // augmentation); a rank killed after the first checkpoint stops the other with a clear error, the run is
 // marked failed, and `--resume` finishes it on another world size; a resumed run holds each metric point
-// once.
+// once. Also the single-process CLI around a run: the resume command an interrupted run prints, and the
+// results table's columns.
 #include "support/files.h"
 #include "tracker/sqlite_db.h"
 #include "tracker/tracker.h"
@@ -238,6 +239,36 @@ TEST(DistributedCli, AnInterruptedRunPrintsTheCommandThatResumesIt) {
   ASSERT_EQ(resumed.code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming run " + id), std::string::npos) << resumed.output;
   EXPECT_EQ(runs(dir.file("runs.sqlite"))[0].status, "finished");
+}
+
+// The results table printed at the end of a run has a column per metric the spec's evaluate stages asked for,
+// read back from the tracker; with --db none, from what the run logged. (Before: always AUC, accuracy,
+// sensitivity, specificity, whatever was asked.)
+TEST(DistributedCli, TheResultsTableShowsTheMetricsTheSpecAskedFor) {
+  TempDir dir;
+  std::string text = spec(1, 8);
+  const std::string from = "metrics: [auc, accuracy, loss]; cam: 3";
+  text.replace(text.find(from), from.size(), "metrics: [pr_auc, f1, brier, balanced_accuracy]");
+  support::writeFileAtomic(dir.file("spec.mhr"), text);
+  for (const char* db : {"runs.sqlite", "none"}) {
+    Result r = run("cd " + dir.file("") + " && MHR_DB= " + MHR_BINARY + " run spec.mhr --db " + db +
+                   " --device cpu --no-progress --no-report --threads 1");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const size_t header = r.output.find("PR-AUC [95% CI]");
+    ASSERT_NE(header, std::string::npos) << db << "\n" << r.output;
+    const std::string line = r.output.substr(header, r.output.find('\n', header) - header);
+    EXPECT_NE(line.find("f1"), std::string::npos) << line;
+    EXPECT_NE(line.find("brier"), std::string::npos) << line;
+    EXPECT_NE(line.find("balanced_accuracy"), std::string::npos) << line;
+    EXPECT_EQ(line.find("sensitivity"), std::string::npos) << line;
+    EXPECT_EQ(r.output.find("AUC [95% CI]", header + 16), std::string::npos) << "AUC was not asked for";
+    // The evaluate row holds numbers, the PR-AUC with its interval.
+    const size_t row = r.output.find("evaluate.net", header);
+    ASSERT_NE(row, std::string::npos) << r.output;
+    const std::string cells = r.output.substr(row, r.output.find('\n', row) - row);
+    EXPECT_TRUE(std::regex_search(cells, std::regex("0\\.[0-9]{3} \\[0\\.[0-9]{3}, [01]\\.[0-9]{3}\\]")))
+        << cells;
+  }
 }
 
 TEST(DistributedCli, SweepOverSeedsIsSummarisedAsMeanAndConfidenceInterval) {
