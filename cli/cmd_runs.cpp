@@ -11,6 +11,7 @@
 #include "tracker/text_table.h"
 #include "tracker/tracker.h"
 
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <unistd.h>
@@ -156,12 +157,15 @@ void registerReport(CLI::App& app, Runner& run) {
   cmd->add_option("run", *runRef, "run id, unique id prefix or run name")->required();
   cmd->add_option("-o,--output", *output, "the HTML file (default report-<run id prefix>.html)");
   addDbOption(cmd, *common);
-  cmd->add_option("--threshold", options->threshold,
-                  "decision threshold of the confusion matrices (default 0.5)")
+  auto threshold = std::make_shared<double>(NAN);
+  cmd->add_option("--threshold", *threshold,
+                  "decision threshold of the confusion matrices (default: each stage's own, as the run "
+                  "recorded it)")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--max-samples", options->maxSamples, "CAM samples shown (default 24)");
-  cmd->callback([&run, common, runRef, output, options] {
-    run = [common, runRef, output, options] {
+  cmd->callback([&run, common, runRef, output, options, threshold] {
+    run = [common, runRef, output, options, threshold] {
+      if (!std::isnan(*threshold)) options->threshold = *threshold;
       Tracker tracker = openForReading(*common);
       std::string id = tracker.resolveRunId(*runRef);
       std::string path = output->empty() ? "report-" + shortId(id) + ".html" : *output;

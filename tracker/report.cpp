@@ -731,16 +731,40 @@ private:
     return "";
   }
 
+  // The threshold the run used at `stage` and where that comes from: the metric STAGE/threshold (logged when
+  // `threshold: eer` picked it), else the param STAGE.threshold (the spec's number), else 0.5.
+  std::pair<double, std::string> runThreshold(const std::string& stage) const {
+    for (const auto& m : run_.latest)
+      if (m.key == stage + "/threshold" && std::isfinite(m.value))
+        return {m.value, "the equal-error threshold the run chose (`threshold: eer`)"};
+    for (const auto& p : run_.params)
+      if (p.key == stage + ".threshold") {
+        if (const double* d = std::get_if<double>(&p.value)) return {*d, "the `threshold` in the spec"};
+        if (const int64_t* i = std::get_if<int64_t>(&p.value)) return {double(*i), "the `threshold` in the spec"};
+      }
+    return {0.5, "0.5: the run recorded no threshold for this stage"};
+  }
+
+  // The threshold drawn at `stage`, and the sentence that says which it is.
+  std::pair<double, std::string> thresholdAt(const std::string& stage) const {
+    auto [own, source] = runThreshold(stage);
+    if (options_.threshold)
+      return {*options_.threshold,
+              fmt::format("Threshold {} on the positive score, set by `--threshold` (the "
+                          "run used {}: {}).",
+                          formatExact(*options_.threshold), formatExact(own), source)};
+    return {own, fmt::format("Threshold {} on the positive score: {}.", formatExact(own), source)};
+  }
+
   std::string confusion() {
     if (predictions_.empty()) return "";
-    std::string out =
-        "<h2>Confusion</h2><p class=\"note\">" +
-        fmt::format("Threshold {} on the positive score (binary and multi-label); the highest score "
-                    "otherwise. Rows: true class; columns: predicted.",
-                    formatExact(options_.threshold)) +
-        "</p>";
+    std::string out = "<h2>Confusion</h2><p class=\"note\">The threshold applies to the positive score "
+                      "(binary and multi-label); the highest score otherwise. Rows: true class; columns: "
+                      "predicted.</p>";
     for (const auto& set : predictions_) {
       out += "<h3>" + html(set.stage) + "</h3>";
+      const auto [threshold, said] = thresholdAt(set.stage);
+      if (set.multiLabel || set.classes.size() == 2) out += "<p class=\"note\">" + html(said) + "</p>";
       if (!scoreProblem(set).empty()) {
         out += "<p class=\"note\">Not drawn: " + html(scoreProblem(set)) + "</p>";
         continue;
@@ -756,7 +780,7 @@ private:
             labels.push_back(set.labels[i][c]);
             scores.push_back(set.scores[i][c]);
           }
-          BinaryCounts b = countAtThreshold(labels, scores, options_.threshold);
+          BinaryCounts b = countAtThreshold(labels, scores, threshold);
           out +=
               "<tr><td>" + html(set.classes[c]) + "</td>" +
               fmt::format("<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
@@ -774,7 +798,7 @@ private:
             size_t(std::max_element(set.labels[i].begin(), set.labels[i].end()) - set.labels[i].begin());
         size_t predicted;
         if (k == 2) {
-          predicted = set.scores[i][1] >= options_.threshold ? 1 : 0;
+          predicted = set.scores[i][1] >= threshold ? 1 : 0;
         } else {
           predicted =
               size_t(std::max_element(set.scores[i].begin(), set.scores[i].end()) - set.scores[i].begin());

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace mhr::tracker {
@@ -18,7 +19,10 @@ namespace mhr::tracker {
 using PngEncoder = std::function<std::string(const uint8_t* pixels, int width, int height, int channels)>;
 
 struct ReportOptions {
-  double threshold = 0.5; // decision threshold of the confusion matrices (binary and multi-label)
+  // Decision threshold of the confusion matrices (binary and multi-label). Unset: each stage's own, as the
+  // run recorded it (the threshold `threshold: eer` chose, else the spec's `threshold`, else 0.5); set: it
+  // overrides them, and the page says so.
+  std::optional<double> threshold;
   int maxImageSide = 320; // sample pictures are downscaled to this many pixels on the longer side
   size_t maxSamples = 24; // CAM samples shown per report
   PngEncoder encodePng;   // empty: the built-in encoder (png_writer.h)

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <gtest/gtest.h>
+
+#include <functional>
 #include <random>
 #include <regex>
 #include <zlib.h>
@@ -328,6 +330,58 @@ TEST_F(ReportTest, HostileTextIsEscaped) {
   EXPECT_EQ(page.find("<img src=x"), std::string::npos);
   EXPECT_NE(page.find("&lt;script&gt;evil()&lt;/script&gt;"), std::string::npos);
   EXPECT_NE(page.find("&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;"), std::string::npos);
+}
+
+// The confusion matrix uses the threshold the run used (issue 19: with `threshold: eer` the page said
+// "Threshold 0.5", the report command's own default): the equal-error one it logged, else the spec's number;
+// `--threshold` overrides and the page says so.
+TEST_F(ReportTest, ConfusionUsesTheRunsOwnThresholdUnlessOverridden) {
+  auto makeRun = [&](const std::function<void(RunWriter&)>& log) {
+    RunStart start;
+    start.experiment = "thresholds";
+    auto writer = tracker_->startRun(start);
+    runtime::PredictionSet set;
+    set.stage = "evaluate.hr";
+    set.classes = {"benign", "malignant"};
+    const float scores[] = {0.3f, 0.6f, 0.4f, 0.8f};
+    const int labels[] = {0, 1, 1, 1};
+    for (int i = 0; i < 4; ++i) {
+      set.sampleIds.push_back("s" + std::to_string(i));
+      set.labels.push_back({labels[i] ? 0.0f : 1.0f, labels[i] ? 1.0f : 0.0f});
+      set.scores.push_back({1.0f - scores[i], scores[i]});
+    }
+    writer->logPredictions(set);
+    log(*writer);
+    writer->finish(RunStatus::Finished);
+    return writer->runId();
+  };
+  // The malignant row of the matrix: "<th class="row">malignant</th><td ...>FN<small>..</small></td><td
+  // ...>TP".
+  auto malignantRow = [](const std::string& page) {
+    size_t at = page.find("<th class=\"row\">malignant</th>");
+    return at == std::string::npos ? std::string() : page.substr(at, page.find("</tr>", at) - at);
+  };
+  const std::string eer = makeRun([](RunWriter& w) {
+    w.logParam("evaluate.hr.threshold", std::string("eer"));
+    w.logMetric("evaluate.hr/threshold", 0.35, 1, 0);
+  });
+  std::string page = renderReport(tracker_->db(), eer);
+  EXPECT_NE(page.find("Threshold 0.35 on the positive score: the equal-error threshold the run chose"),
+            std::string::npos);
+  EXPECT_EQ(page.find("Threshold 0.5"), std::string::npos);
+  EXPECT_NE(malignantRow(page).find(">0<small>0%</small>"), std::string::npos) << malignantRow(page); // no FN
+
+  const std::string fixed = makeRun([](RunWriter& w) { w.logParam("evaluate.hr.threshold", 0.7); });
+  page = renderReport(tracker_->db(), fixed);
+  EXPECT_NE(page.find("Threshold 0.7 on the positive score: the `threshold` in the spec"), std::string::npos);
+  EXPECT_NE(malignantRow(page).find(">2<small>67%</small>"), std::string::npos) << malignantRow(page);
+
+  ReportOptions o;
+  o.threshold = 0.5;
+  page = renderReport(tracker_->db(), eer, o);
+  EXPECT_NE(page.find("Threshold 0.5 on the positive score, set by `--threshold` (the run used 0.35"),
+            std::string::npos);
+  EXPECT_NE(malignantRow(page).find(">1<small>33%</small>"), std::string::npos) << malignantRow(page);
 }
 
 TEST_F(ReportTest, SummaryComparesEveryEvaluationInRunOrder) {
