@@ -86,6 +86,22 @@ std::string camProblem(const runtime::CamRecord& cam) {
   return "";
 }
 
+std::string camFlatness(const runtime::CamRecord& cam) {
+  if (cam.cam.empty()) return "";
+  const auto [lo, hi] = std::minmax_element(cam.cam.begin(), cam.cam.end());
+  const std::string size = std::to_string(cam.camHeight) + "x" + std::to_string(cam.camWidth);
+  if (*hi <= 0.0f)
+    return "flat map: every cell of the " + size +
+           " Grad-CAM map is 0 (no positive evidence for the predicted class at this layer)";
+  if (*hi - *lo <= 1e-6f * std::max(1.0f, std::fabs(*hi)))
+    return "flat map: every cell of the " + size + " Grad-CAM map has the same value";
+  if (cam.camHeight * cam.camWidth <= 4)
+    return "coarse map: " + size +
+           " cells at this layer, too few to localise; a `cam_layer` with more rows "
+           "shows more";
+  return "";
+}
+
 void jetColor(double t, uint8_t rgb[3]) {
   t = clamp01(t);
   double r = clamp01(1.5 - std::fabs(4 * t - 3)), g = clamp01(1.5 - std::fabs(4 * t - 2)),

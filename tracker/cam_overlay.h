@@ -22,6 +22,11 @@ struct RgbImage {
 // is wrong (the report shows that instead of a picture).
 std::string camProblem(const runtime::CamRecord& cam);
 
+// For a consistent record: "" when the map can show where the evidence is, else why it cannot, said on the
+// page next to the picture (an all-zero map draws as a uniformly blue copy of the image and would otherwise
+// read as "no evidence anywhere" without a word): all zero, uniform, or too coarse (at most 2x2 cells).
+std::string camFlatness(const runtime::CamRecord& cam);
+
 RgbImage renderInput(const runtime::CamRecord& cam, int maxSide);
 RgbImage renderOverlay(const runtime::CamRecord& cam, int maxSide);
 // A horizontal strip of the colour scale, low to high.

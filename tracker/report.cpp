@@ -740,7 +740,8 @@ private:
     for (const auto& p : run_.params)
       if (p.key == stage + ".threshold") {
         if (const double* d = std::get_if<double>(&p.value)) return {*d, "the `threshold` in the spec"};
-        if (const int64_t* i = std::get_if<int64_t>(&p.value)) return {double(*i), "the `threshold` in the spec"};
+        if (const int64_t* i = std::get_if<int64_t>(&p.value))
+          return {double(*i), "the `threshold` in the spec"};
       }
     return {0.5, "0.5: the run recorded no threshold for this stage"};
   }
@@ -856,6 +857,8 @@ private:
             fmt::format("<div class=\"pics\"><img alt=\"input {0}\" width=\"{1}\" height=\"{2}\" src=\"{3}\">"
                         "<img alt=\"Grad-CAM {0}\" width=\"{1}\" height=\"{2}\" src=\"{4}\"></div>",
                         html(cam.sampleId), input.width, input.height, dataUri(input), dataUri(overlay));
+        if (std::string flat = camFlatness(cam); !flat.empty())
+          out += "<div class=\"callout warn\">" + html(flat) + "</div>";
       } else {
         out += "<div class=\"callout warn\">Cannot draw this sample: " + html(problem) + "</div>";
       }

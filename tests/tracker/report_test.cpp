@@ -255,6 +255,24 @@ TEST(ReportCam, OverlayColoursTheHotRegion) {
   EXPECT_NE(camProblem(cam).find("activation map has 3 values"), std::string::npos);
 }
 
+// A map that cannot show where the evidence is says so (issue 19: all-zero DenseNet maps drew as uniformly
+// blue copies of each X-ray, with no word).
+TEST(ReportCam, FlatAndCoarseMapsAreSaid) {
+  runtime::CamRecord cam;
+  cam.height = cam.width = 16;
+  cam.image.assign(256, 0.5f);
+  cam.camHeight = cam.camWidth = 4;
+  cam.cam.assign(16, 0.0f);
+  EXPECT_NE(camFlatness(cam).find("flat map: every cell of the 4x4 Grad-CAM map is 0"), std::string::npos);
+  cam.cam.assign(16, 0.25f);
+  EXPECT_NE(camFlatness(cam).find("has the same value"), std::string::npos);
+  cam.cam[5] = 1.0f;
+  EXPECT_EQ(camFlatness(cam), "");
+  cam.camHeight = cam.camWidth = 2;
+  cam.cam = {1.0f, 0.0f, 0.2f, 0.0f};
+  EXPECT_NE(camFlatness(cam).find("coarse map: 2x2 cells"), std::string::npos);
+}
+
 class ReportTest : public ::testing::Test {
 protected:
   void SetUp() override {
