@@ -227,8 +227,7 @@ void build(const Dataset& dataset, int64_t height, int64_t width, const std::str
       try {
         dataset.load(i, raw);
         preprocess(raw, spec, height, width, img);
-        for (size_t k = 0; k < codes.size(); ++k)
-          codes[k] = uint16_t(std::lround(std::clamp(double(img.pixels[k]), 0.0, 1.0) * 65535.0));
+        for (size_t k = 0; k < codes.size(); ++k) codes[k] = cacheCode(img.pixels[k]);
         writeAll(fd, codes.data(), imageBytes, kHeaderSize + uint64_t(imageBytes) * i, tmp);
       } catch (const UserError& e) {
         std::lock_guard<std::mutex> lock(mutex);

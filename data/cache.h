@@ -22,6 +22,8 @@
 #include "data/dataset.h"
 #include "data/progress.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <ostream>
@@ -29,6 +31,15 @@
 #include <vector>
 
 namespace mhr::data {
+
+// The cache's pixel code of a unit intensity and back; `mhr predict` quantises the same way so that its
+// scores equal the evaluation's (the network saw these values, not the floats before them).
+inline uint16_t cacheCode(float unit) {
+  return uint16_t(std::lround(std::clamp(double(unit), 0.0, 1.0) * 65535.0));
+}
+inline float cacheUnit(uint16_t code) {
+  return float(code) * (1.0f / 65535.0f);
+}
 
 // One cache file, mapped read-only. Shared by every PreparedSplit of the same data set and resolution.
 class CacheFile {

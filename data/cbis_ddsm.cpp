@@ -156,6 +156,11 @@ struct ImageEntry {
 
 } // namespace
 
+std::string resolveCbisImage(const std::string& root, const std::string& csvPath, std::string& ambiguity) {
+  PathResolver resolver(root);
+  return resolver.resolve(csvPath, ambiguity);
+}
+
 void openCbisDdsm(ArgReader& args, uint64_t seed, const OpenOptions& open, Dataset::Parts& parts) {
   std::optional<std::string> rootArg = args.string("root");
   std::vector<std::string> kinds =

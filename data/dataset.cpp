@@ -39,6 +39,35 @@ SplitId parseSplit(const std::string& name) {
                   "; splits are train, val and test");
 }
 
+std::string resolveCsvImage(const std::string& constructor, const std::string& folder,
+                            const std::string& value, const std::string& where) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (value.empty()) throw UserError(where + ": the image cell is empty");
+  const fs::path direct = fs::path(value).is_absolute() ? fs::path(value) : fs::path(folder) / value;
+  if (fs::is_regular_file(direct, ec)) return direct.string();
+  if (constructor == "cbis_ddsm") {
+    std::string ambiguity;
+    std::string found = detail::resolveCbisImage(folder, value, ambiguity);
+    if (!ambiguity.empty()) throw UserError(where + ": " + ambiguity);
+    if (!found.empty()) return found;
+  } else if (constructor == "chestxray14") {
+    std::vector<fs::path> candidates = {fs::path(folder) / "images" / value};
+    for (auto it = fs::directory_iterator(folder, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec))
+      if (it->is_directory(ec) && support::startsWith(it->path().filename().string(), "images_"))
+        candidates.push_back(it->path() / "images" / value);
+    std::sort(candidates.begin() + 1, candidates.end());
+    for (const fs::path& c : candidates)
+      if (fs::is_regular_file(c, ec)) return c.string();
+  }
+  throw UserError(
+      where + ": image '" + value + "' not found" +
+      (constructor == "chestxray14" ? " (looked in the CSV's folder, images/ and images_*/images/)"
+       : constructor == "cbis_ddsm" ? " (looked for it as CBIS-DDSM's loader does, below the CSV's folder)"
+                                    : " (relative to the CSV's folder)"));
+}
+
 const std::vector<std::string>& mammographyClasses() {
   static const std::vector<std::string> classes = {"benign", "malignant"};
   return classes;

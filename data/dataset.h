@@ -108,6 +108,13 @@ private:
 Dataset openDataset(const plan::DatasetConfig& config, int64_t experimentSeed,
                     const OpenOptions& options = {});
 
+// The image file that one cell of a data set's own CSV names (`mhr predict` on a CSV), resolved as the
+// constructor's loader does, relative to `folder` (the CSV's): cbis_ddsm's `image file path` through its
+// layouts, chestxray14's `Image Index` under images/ and images_NNN/images/, anything else as a path.
+// Throws UserError naming `where` when the file cannot be found.
+std::string resolveCsvImage(const std::string& constructor, const std::string& folder,
+                            const std::string& value, const std::string& where);
+
 // The class names of the two mammography constructors: index 1 is the positive class.
 const std::vector<std::string>& mammographyClasses(); // {"benign", "malignant"}
 

@@ -41,6 +41,9 @@ struct RawImage {
   std::vector<Window> windows; // from the file, for `voi`
   std::vector<VoiLut> voiLuts; // from the file, for `voi` (preferred over windows when both exist)
   std::string source;          // the file, for messages
+  // A colour raster (3 or 4 channels whose colour planes differ somewhere), converted to grey: data sets
+  // accept it as their loaders always did; `mhr predict` refuses it for a network trained on grey images.
+  bool colour = false;
 
   // The code as a number (sign applied).
   int32_t code(size_t i) const { return isSigned ? int32_t(int16_t(stored[i])) : int32_t(stored[i]); }

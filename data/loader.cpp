@@ -84,7 +84,6 @@ Batch BatchLoader::build(int64_t b) const {
   batch.classes = int64_t(split_.classes.size());
   batch.pixels.resize(n * size_t(plane));
   if (split_.multiLabel) batch.targets.assign(n * split_.classes.size(), 0.0f);
-  const float scale = 1.0f / 65535.0f;
   const double invStd = 1.0 / split_.std;
   Image img(H, W);
   for (size_t k = 0; k < n; ++k) {
@@ -93,9 +92,9 @@ Batch BatchLoader::build(int64_t b) const {
     const uint16_t* src = split_.cache->pixels(entry);
     float* dst = batch.pixels.data() + k * size_t(plane);
     if (augment_.empty()) {
-      for (int64_t i = 0; i < plane; ++i) dst[i] = float(src[i]) * scale;
+      for (int64_t i = 0; i < plane; ++i) dst[i] = cacheUnit(src[i]);
     } else {
-      for (int64_t i = 0; i < plane; ++i) img.pixels[size_t(i)] = float(src[i]) * scale;
+      for (int64_t i = 0; i < plane; ++i) img.pixels[size_t(i)] = cacheUnit(src[i]);
       augment(img, augment_, deriveSeed(options_.seed, uint64_t(options_.epoch), uint64_t(entry)));
       std::copy(img.pixels.begin(), img.pixels.end(), dst);
     }

@@ -56,6 +56,10 @@ void carveValidation(std::vector<Sample>& samples, double fraction, uint64_t see
 void assignSplits(std::vector<Sample>& samples, double valFraction, double testFraction, uint64_t seed,
                   bool multiLabel);
 
+// The DICOM of a CBIS-DDSM `image file path` below `root`, through every layout the loader knows ("" when
+// none has it; `ambiguity` says why when several files could be it).
+std::string resolveCbisImage(const std::string& root, const std::string& csvPath, std::string& ambiguity);
+
 // Each fills `parts` (whose options and warn are already set) from its arguments.
 void openCbisDdsm(ArgReader& args, uint64_t seed, const OpenOptions& open, Dataset::Parts& parts);
 void openChestXray14(ArgReader& args, uint64_t seed, const OpenOptions& open, Dataset::Parts& parts);

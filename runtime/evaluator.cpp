@@ -30,6 +30,27 @@ std::string formatScore(double v) {
 
 } // namespace
 
+CamRecord camRecord(const torch::Tensor& image, const torch::Tensor& cam, const std::string& stage,
+                    const std::string& sampleId, const std::string& label, const std::string& predictedClass,
+                    double score) {
+  CamRecord rec;
+  rec.stage = stage;
+  rec.sampleId = sampleId;
+  rec.label = label;
+  rec.predicted = predictedClass + " " + formatScore(score);
+  torch::Tensor gray = image.select(1, 0).select(0, 0).to(torch::kCPU, torch::kFloat).contiguous();
+  double lo = gray.min().item<double>(), hi = gray.max().item<double>();
+  gray = hi > lo ? (gray - lo) / (hi - lo) : torch::zeros_like(gray);
+  rec.height = gray.size(0);
+  rec.width = gray.size(1);
+  rec.image.assign(gray.data_ptr<float>(), gray.data_ptr<float>() + gray.numel());
+  torch::Tensor map = cam.to(torch::kCPU, torch::kFloat).contiguous();
+  rec.camHeight = map.size(0);
+  rec.camWidth = map.size(1);
+  rec.cam.assign(map.data_ptr<float>(), map.data_ptr<float>() + map.numel());
+  return rec;
+}
+
 PredictionSet predict(NetworkImpl& net, BatchSource& source, const EvalContext& context, bool tta,
                       double* meanLoss) {
   PredictionSet out;
@@ -317,26 +338,13 @@ EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, Bat
         if (node == ir::kNoNode) continue;
         const auto& s = predictions.scores[r];
         int64_t target = binary ? 1 : std::max_element(s.begin(), s.end()) - s.begin();
-        torch::Tensor cam = gradCam(net, toDevice(img, context), node, target).contiguous();
-        CamRecord rec;
-        rec.stage = context.stageKey;
-        rec.sampleId = predictions.sampleIds[r];
+        torch::Tensor cam = gradCam(net, toDevice(img, context), node, target);
         std::string label;
         for (size_t c = 0; c < predictions.classes.size(); ++c)
           if (predictions.labels[r][c] > 0.5f) label += (label.empty() ? "" : "|") + predictions.classes[c];
-        rec.label = label.empty() ? "none" : label;
-        rec.predicted = predictions.classes[static_cast<size_t>(target)] + " " +
-                        formatScore(s[static_cast<size_t>(target)]);
-        torch::Tensor gray = img.select(1, 0).select(0, 0).to(torch::kFloat).contiguous();
-        double lo = gray.min().item<double>(), hi = gray.max().item<double>();
-        gray = hi > lo ? (gray - lo) / (hi - lo) : torch::zeros_like(gray);
-        rec.height = gray.size(0);
-        rec.width = gray.size(1);
-        rec.image.assign(gray.data_ptr<float>(), gray.data_ptr<float>() + gray.numel());
-        rec.camHeight = cam.size(0);
-        rec.camWidth = cam.size(1);
-        rec.cam.assign(cam.data_ptr<float>(), cam.data_ptr<float>() + cam.numel());
-        sink.logCam(rec);
+        sink.logCam(
+            camRecord(img, cam, context.stageKey, predictions.sampleIds[r], label.empty() ? "none" : label,
+                      predictions.classes[static_cast<size_t>(target)], s[static_cast<size_t>(target)]));
         row.erase(it);
       }
       if (row.empty()) break;

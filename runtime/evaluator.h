@@ -57,4 +57,10 @@ ir::NodeId camNode(const ir::Graph& graph, int64_t height, int64_t width);
 // `node` weighted by the spatially averaged gradient of the class logit, scaled to [0, 1].
 torch::Tensor gradCam(NetworkImpl& net, const torch::Tensor& image, ir::NodeId node, int64_t target);
 
+// The record the report (and `mhr predict --cam`) draws: the first channel of `image` (1 x C x H x W) scaled
+// to [0, 1], the map, and "CLASS 0.91" as the prediction.
+CamRecord camRecord(const torch::Tensor& image, const torch::Tensor& cam, const std::string& stage,
+                    const std::string& sampleId, const std::string& label, const std::string& predictedClass,
+                    double score);
+
 } // namespace mhr::runtime

@@ -9,6 +9,7 @@
 #include "runtime/device.h"
 #include "runtime/distributed.h"
 #include "runtime/evaluator.h"
+#include "runtime/model_record.h"
 #include "runtime/morph.h"
 #include "runtime/network.h"
 #include "runtime/state_dict.h"
@@ -16,6 +17,7 @@
 #include "support/assert.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/sha256.h"
 
 #include <cerrno>
 #include <csignal>
@@ -396,6 +398,65 @@ private:
     if (root_)
       for (const std::string& w : outcome.evaluation->warnings)
         log_ << "mhr: warning: " << stage.key << ": " << w << "\n";
+    if (root_ && !options_.checkpointDir.empty()) recordModel(stage, live, *outcome.evaluation);
+  }
+
+  // `mhr predict` and `mhr export` read this later: the network as evaluated, with the data set's typed
+  // preprocessing and the operating point, independent of the spec file (which may change after the run).
+  void recordModel(const plan::Stage& stage, LiveNetwork& live, const EvaluationSummary& summary) {
+    const data::Dataset& ds = dataset(stage.dataset);
+    ModelRecord r;
+    r.network = stage.network;
+    r.stage = stage.key;
+    r.trainedBy = live.lastStage;
+    r.dataset = stage.dataset;
+    r.constructor = ds.constructorName();
+    if (r.constructor == "cbis_ddsm")
+      r.imageColumn = "image file path";
+    else if (r.constructor == "chestxray14")
+      r.imageColumn = "Image Index";
+    else if (r.constructor == "manifest") {
+      const plan::Value* image = plan_.dataset(stage.dataset)->constructor.arg("image");
+      r.imageColumn = image ? image->text : "image";
+    }
+    r.split = stage.split;
+    r.height = stage.resolution.h;
+    r.width = stage.resolution.w;
+    r.channels = live.net->graph().node(live.net->graph().inputId()).input.channels;
+    r.classes = ds.classes();
+    r.multiLabel = ds.multiLabel();
+    r.threshold = summary.threshold;
+    const bool eer = stage.eval.thresholdAtEer && !r.multiLabel && r.classes.size() == 2 &&
+                     !summary.classes.empty() && summary.classes[0].equalError;
+    r.thresholdSource = eer ? "eer" : "spec";
+    r.tta = stage.eval.tta;
+    r.camLayer = stage.eval.camLayer;
+    r.preprocess = ds.options().preprocess;
+    r.graph = live.net->graph();
+    r.specHash = plan_.specHash;
+    // One weights file per network and training stage: evaluations of unchanged weights share it.
+    r.weightsFile = "weights." + stage.network + "." + (live.lastStage.empty() ? "init" : live.lastStage) +
+                    ".safetensors";
+    const std::string weights = options_.checkpointDir + "/" + r.weightsFile;
+    if (!std::filesystem::exists(weights)) {
+      StateDict sd;
+      StateDict model = moduleStateDict(*live.net);
+      for (const std::string& n : model.names()) sd.add(n, model.at(n).detach().to(torch::kCPU).contiguous());
+      writeStateDict(weights, sd);
+    }
+    r.weightsSha256 = support::sha256File(weights);
+    const std::string path = options_.checkpointDir + "/model." + stage.key + ".json";
+    support::writeFileAtomic(path, modelRecordToJson(r));
+    for (const auto& [kind, file] :
+         {std::pair<std::string, std::string>{"weights", weights}, {"model", path}}) {
+      ArtifactRecord a;
+      a.kind = kind;
+      a.path = file;
+      a.sha256 = support::sha256File(file);
+      a.bytes = static_cast<int64_t>(std::filesystem::file_size(file));
+      a.stage = stage.key;
+      sink_.logArtifact(a);
+    }
   }
 
   const plan::ExperimentPlan& plan_;

@@ -296,6 +296,7 @@ double macroAtThreshold(const EvaluationSummary& summary, double (*metric)(const
 EvaluationSummary summarize(const PredictionSet& predictions, double threshold, int64_t bootstrap,
                             double level, uint64_t seed) {
   EvaluationSummary out;
+  out.threshold = threshold;
   const size_t n = predictions.scores.size();
   const size_t classes = predictions.classes.size();
   MHR_ASSERT(predictions.labels.size() == n, "one label row per sample");

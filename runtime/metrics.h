@@ -102,6 +102,7 @@ struct ClassSummary {
 };
 
 struct EvaluationSummary {
+  double threshold = 0.5; // the operating point the confusion-based metrics used
   // Single-label with two classes: one entry, the second class as the positive one. Single-label with more
   // classes and multi-label: one entry per class (one-vs-rest).
   std::vector<ClassSummary> classes;

@@ -81,6 +81,7 @@ void decodeDicom(const std::string& path, RawImage& img) {
   img.slope = 1.0;
   img.intercept = 0.0;
   img.invert = false;
+  img.colour = false; // a reused RawImage may hold a colour PNG's flag
   uint16_t rows = requireUint16(ds, DCM_Rows, "Rows", path);
   uint16_t cols = requireUint16(ds, DCM_Columns, "Columns", path);
   uint16_t bitsAllocated = requireUint16(ds, DCM_BitsAllocated, "BitsAllocated", path);

@@ -23,11 +23,14 @@ void decodeRaster(const std::string& path, RawImage& img) {
     throw UserError(path + ": cannot decode the image (corrupt, truncated or an unsupported variant)");
   if (m.depth() != CV_8U && m.depth() != CV_16U)
     throw UserError(path + ": pixel depth is not 8 or 16 bits unsigned; mhr reads 8- and 16-bit images");
-  if (m.channels() == 3)
-    cv::cvtColor(m, m, cv::COLOR_BGR2GRAY);
-  else if (m.channels() == 4)
-    cv::cvtColor(m, m, cv::COLOR_BGRA2GRAY);
-  else if (m.channels() == 2) {
+  bool colour = false;
+  if (m.channels() == 3 || m.channels() == 4) {
+    // Grey stored as RGB (equal planes) is grey; anything else is colour.
+    std::vector<cv::Mat> planes;
+    cv::split(m, planes);
+    colour = cv::countNonZero(planes[0] != planes[1]) > 0 || cv::countNonZero(planes[1] != planes[2]) > 0;
+    cv::cvtColor(m, m, m.channels() == 3 ? cv::COLOR_BGR2GRAY : cv::COLOR_BGRA2GRAY);
+  } else if (m.channels() == 2) {
     // Grey + alpha read without conversion: keep the grey plane.
     std::vector<cv::Mat> planes;
     cv::split(m, planes);
@@ -38,6 +41,7 @@ void decodeRaster(const std::string& path, RawImage& img) {
   img = RawImage{}; // metadata reset, buffer kept
   img.stored = std::move(buffer);
   img.source = path;
+  img.colour = colour;
   img.height = m.rows;
   img.width = m.cols;
   img.bitsStored = m.depth() == CV_8U ? 8 : 16;
