@@ -314,7 +314,7 @@ std::string modelClass(const ir::Graph& graph, const std::string& networkName) {
   s += "            module = module._modules[part]\n";
   s += "        return module\n\n";
   s += "    def forward(self, x):\n";
-  s += "        # One line per IR node, in the IR's (topological) order; values are dropped after their last "
+  s += "        # One line per IR node, in the IR's (topological) order; `del` drops a value after its last "
        "use.\n";
 
   const auto count = static_cast<ir::NodeId>(graph.size());
@@ -330,14 +330,16 @@ std::string modelClass(const ir::Graph& graph, const std::string& networkName) {
     std::vector<std::string> in;
     for (ir::NodeId j : graph.inputsOf(id)) in.push_back(var[static_cast<size_t>(j)]);
     var[static_cast<size_t>(id)] = names.make(n.name);
-    s += "        " + var[static_cast<size_t>(id)] + " = " + forwardExpression(n, in) + "\n";
+    s += "        " + var[static_cast<size_t>(id)] + " = " + forwardExpression(n, in);
+    // Inputs read for the last time are dropped at once (as the runtime frees them): at high resolution
+    // holding every activation of an inference pass would need several times the memory.
     std::vector<std::string> dead;
     for (ir::NodeId j : graph.inputsOf(id))
       if (lastUse[static_cast<size_t>(j)] == id && j != graph.outputId()) {
         const std::string& v = var[static_cast<size_t>(j)];
         if (std::find(dead.begin(), dead.end(), v) == dead.end()) dead.push_back(v);
       }
-    if (!dead.empty()) s += "        del " + support::join(dead, ", ") + "\n";
+    s += dead.empty() ? "\n" : "; del " + support::join(dead, ", ") + "\n";
   }
   s += "        return " + var[static_cast<size_t>(graph.outputId())] + "\n";
   return s;
@@ -345,6 +347,34 @@ std::string modelClass(const ir::Graph& graph, const std::string& networkName) {
 
 // ---- the module's header
 // ----------------------------------------------------------------------------------------
+
+// The data set's preprocessing in .mhr spelling: `preprocess: [breast_crop, clahe(clip: 2, tiles: 8)],
+// resize: pad`.
+std::string preprocessText(const data::PreprocessSpec& p) {
+  using support::formatNumber;
+  std::vector<std::string> steps;
+  if (p.voi) steps.push_back("voi");
+  if (p.window) {
+    std::string w = fmt::format("window(center: {}, width: {}", formatNumber(p.window->center),
+                                formatNumber(p.window->width));
+    if (p.window->function != "LINEAR") w += ", " + p.window->function; // only a file's VOI has others
+    steps.push_back(w + ")");
+  }
+  if (p.breastCrop) {
+    std::vector<std::string> args; // no threshold: Otsu's
+    if (p.cropThreshold) args.push_back("threshold: " + formatNumber(*p.cropThreshold));
+    if (!p.cropFlip) args.push_back("flip: false");
+    steps.push_back(args.empty() ? "breast_crop" : "breast_crop(" + support::join(args, ", ") + ")");
+  }
+  if (p.clahe)
+    steps.push_back(fmt::format("clahe(clip: {}, tiles: {})", formatNumber(p.claheClip), p.claheTiles));
+  if (p.normalize)
+    steps.push_back(fmt::format("normalize(mean: {}, std: {})", formatNumber(p.mean), formatNumber(p.std)));
+  const char* resize = p.resize == data::ResizeMode::Pad    ? "pad"
+                       : p.resize == data::ResizeMode::Crop ? "crop"
+                                                            : "stretch";
+  return "preprocess: [" + support::join(steps, ", ") + "], resize: " + resize;
+}
 
 std::string docstring(const PythonModelInfo& info, int64_t channels) {
   const data::PreprocessSpec& p = info.preprocess;
@@ -358,11 +388,8 @@ std::string docstring(const PythonModelInfo& info, int64_t channels) {
                    channels == 3 ? "; grey images are repeated into 3 channels" : "");
   s += fmt::format("Output: {} logits, one per class in CLASSES; scores are {}.\n", info.classes.size(),
                    info.multiLabel ? "sigmoid(logits) per label (multi-label)" : "softmax(logits, 1)");
-  s += "Preprocessing (PREPROCESS): " + pyEscape(p.cacheKeyText()) +
-       (p.normalize
-            ? fmt::format(", normalize({}, {})", support::formatNumber(p.mean), support::formatNumber(p.std))
-            : std::string()) +
-       ".\n\n";
+  s += "Preprocessing (PREPROCESS), as the data set's options say it:\n    " + pyEscape(preprocessText(p)) +
+       "\n\n";
   s += "Decode one image to a 2-D array of stored pixel codes (uint8, uint16 or int16), then let "
        "preprocess() do\n"
        "what mhr does (intensity, breast crop, resize, CLAHE, the 16-bit cache, normalize, channels):\n\n"

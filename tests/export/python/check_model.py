@@ -1,8 +1,11 @@
 # Runs generated model.py files for tests/export/export_test.cpp and writes what they compute; the C++ test
 # compares. Subcommands (every CASE folder holds a model.py):
 #   logits builtin|package CASE...   load(CASE) with the built-in safetensors reader or the package, the
-#                                    logits of CASE/input.safetensors -> CASE/out.bin (float32), the
-#                                    state_dict keys -> CASE/keys.txt. Exit 3: `package` without safetensors.
+#                                    logits of CASE/input.safetensors -> CASE/out.bin (float32) and, with
+#                                    model and input in float64, CASE/out64.bin; probabilities() and
+#                                    predicted() -> CASE/scores.bin, decisions.bin; the state_dict keys ->
+#                                    CASE/keys.txt, torch's version -> CASE/torch.txt. Exit 3: `package`
+#                                    without safetensors.
 #   preprocess CASE...               preprocess() of CASE/codes.bin with CASE/case.json's dtype, shape and
 #                                    keyword arguments -> CASE/out.bin, or the ValueError -> CASE/error.txt
 #   reader FILE OUT                  read_safetensors(FILE, builtin_reader=True) -> OUT (JSON: dtype, shape,
@@ -25,8 +28,8 @@ def module(case):
     return m
 
 
-def write(path, tensor):
-    tensor.detach().to(torch.float32).contiguous().numpy().astype("<f4").tofile(path)
+def write(path, tensor, dtype="<f4"):
+    tensor.detach().contiguous().numpy().astype(dtype).tofile(path)
 
 
 def logits(mode, cases):
@@ -43,10 +46,16 @@ def logits(mode, cases):
             print(f"{case}: load() did not put every module in eval mode")
             return 1
         x = m.read_safetensors(os.path.join(case, "input.safetensors"), builtin_reader=True)["input"]
-        with torch.no_grad():
-            write(os.path.join(case, "out.bin"), model(x))
         with open(os.path.join(case, "keys.txt"), "w") as f:
             f.write("".join(k + "\n" for k in model.state_dict().keys()))
+        with torch.no_grad():
+            write(os.path.join(case, "out.bin"), model(x))
+            p = m.probabilities(model, x)
+            write(os.path.join(case, "scores.bin"), p)
+            write(os.path.join(case, "decisions.bin"), m.predicted(p).float())
+            write(os.path.join(case, "out64.bin"), model.double()(x.double()), "<f8")
+        with open(os.path.join(case, "torch.txt"), "w") as f:
+            f.write(torch.__version__)
     return 0
 
 
