@@ -31,6 +31,7 @@ extern "C" __attribute__((visibility("default"))) int mhr_backend_main(int argc,
   mhr::cli::registerReportCommand(app, run);
   mhr::cli::registerDataCommands(app, run);
   mhr::cli::registerLaunchCommand(app, run);
+  mhr::cli::registerPredictCommands(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -13,6 +13,10 @@ const std::vector<BackendCommand>& backendCommands() {
       {"preview", "contact sheet of preprocessed, augmented samples with their labels"},
       {"prepare", "build the prepared-image caches a spec's stages need"},
       {"launch", "write an sbatch script for a data-parallel run or a sweep (runs nothing)"},
+      {"predict", "apply a network a run trained to image files with the run's preprocessing; CSV of "
+                  "probabilities and labels, optional Grad-CAM PNGs"},
+      {"export", "a trained network (morphed ones too) as model.safetensors + a plain PyTorch model.py + "
+                 "spec.json"},
   };
   return c;
 }

@@ -5,7 +5,7 @@
 // Two halves, so that `mhr check` starts in milliseconds: the `mhr` executable itself links only the
 // compiler, the standard library and the tracker (main.cpp: check, explain, emit, fmt, runs); the commands
 // that need LibTorch, OpenCV or DCMTK live in the shared library libmhr_backend.so (backend.cpp: run, report,
-// synth, preview, prepare, launch), which `mhr` loads only when one of them is chosen.
+// synth, preview, prepare, launch, predict, export), which `mhr` loads only when one of them is chosen.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -21,10 +21,11 @@ using Runner = std::function<int()>;
 void registerCompilerCommands(CLI::App& app, Runner& run); // check, explain, emit, fmt   (cmd_compile.cpp)
 void registerTrackerCommands(CLI::App& app, Runner& run);  // runs                         (cmd_runs.cpp)
 // backend (libmhr_backend.so)
-void registerRunCommand(CLI::App& app, Runner& run);    // run                          (cmd_run.cpp)
-void registerReportCommand(CLI::App& app, Runner& run); // report                       (cmd_runs.cpp)
-void registerDataCommands(CLI::App& app, Runner& run);  // synth, preview, prepare      (cmd_data.cpp)
-void registerLaunchCommand(CLI::App& app, Runner& run); // launch                       (cmd_launch.cpp)
+void registerRunCommand(CLI::App& app, Runner& run);      // run                          (cmd_run.cpp)
+void registerReportCommand(CLI::App& app, Runner& run);   // report                       (cmd_runs.cpp)
+void registerDataCommands(CLI::App& app, Runner& run);    // synth, preview, prepare      (cmd_data.cpp)
+void registerLaunchCommand(CLI::App& app, Runner& run);   // launch                       (cmd_launch.cpp)
+void registerPredictCommands(CLI::App& app, Runner& run); // predict, export            (cmd_predict.cpp)
 
 // The backend's own argv (set by mhr_backend_main; `mhr run --nproc` re-runs it in its child processes).
 const std::vector<std::string>& backendArgv();
