@@ -390,8 +390,8 @@ std::string docstring(const PythonModelInfo& info, int64_t channels) {
                    info.multiLabel ? "sigmoid(logits) per label (multi-label)" : "softmax(logits, 1)");
   s += "Preprocessing (PREPROCESS), as the data set's options say it:\n    " + pyEscape(preprocessText(p)) +
        "\n\n";
-  s += "Decode one image to a 2-D array of stored pixel codes (uint8, uint16 or int16), then let "
-       "preprocess() do\n"
+  s += "Decode one image to a 2-D array of stored pixel codes (uint8, uint16 or int16); preprocess() then "
+       "does\n"
        "what mhr does (intensity, breast crop, resize, CLAHE, the 16-bit cache, normalize, channels):\n\n"
        "    import pydicom\n"
        "    ds = pydicom.dcmread(\"image.dcm\")\n"
@@ -401,9 +401,12 @@ std::string docstring(const PythonModelInfo& info, int64_t channels) {
        "Run it:\n\n"
        "    model = load(\"DIR\")  # the folder of this file and model.safetensors\n"
        "    with torch.no_grad():\n";
-  s += info.multiLabel ? "        p = model(x).sigmoid()\n" : "        p = model(x).softmax(1)\n";
-  s += "    p = probabilities(model, x)  # the same as mhr's evaluation computes it";
-  s += info.flipTta ? " (averaged with the mirrored image's)\n" : "\n";
+  s += info.multiLabel ? "        p = model(x).sigmoid()   # scores per label\n"
+                       : "        p = model(x).softmax(1)  # scores per class\n";
+  s +=
+      info.flipTta
+          ? "    p = probabilities(model, x)  # mhr's scores: averaged with the mirrored image's (FLIP_TTA)\n"
+          : "    p = probabilities(model, x)  # the same, as mhr's evaluation computes them\n";
   s += "    decision = predicted(p)      # at the run's operating point THRESHOLD\n";
   s += "\"\"\"\n";
   return s;
@@ -462,7 +465,7 @@ import torch.nn.functional as F
 )PY";
 
 const char* const kNetworkHelpers = R"PY(
-# ---- the network --------------------------------------------------------------------------------------------
+# ---- the network -------------------------------------------------------------------------------------------
 
 
 class _Tree(nn.Module):
@@ -519,7 +522,7 @@ def _stochastic_depth(x, p, mode, training):
 )PY";
 
 const char* const kWeightsAndScores = R"PY(
-# ---- weights ------------------------------------------------------------------------------------------------
+# ---- weights -----------------------------------------------------------------------------------------------
 
 # safetensors dtype -> (numpy dtype of the stored little-endian values, torch dtype to reinterpret them as)
 _SAFETENSORS_DTYPES = {
@@ -572,8 +575,8 @@ def read_safetensors(path, builtin_reader=False):
         begin, end = (int(o) for o in entry["data_offsets"])
         count = math.prod(shape)
         if begin < 0 or end < begin or base + end > len(data) or end - begin != count * stored.itemsize:
-            raise ValueError(f"{path}: tensor {name!r}: data_offsets [{begin}, {end}) do not fit dtype {dtype} "
-                             f"and shape {shape}")
+            raise ValueError(f"{path}: tensor {name!r}: data_offsets [{begin}, {end}) do not fit dtype "
+                             f"{dtype} and shape {shape}")
         values = np.frombuffer(data, dtype=stored, count=count, offset=base + begin)
         # A writable copy in the machine's byte order: torch takes neither read-only nor foreign-endian data.
         values = values.astype(stored.newbyteorder("="), copy=True).reshape(shape)
@@ -593,7 +596,7 @@ def load(dir=None, device="cpu", builtin_reader=False):
     return model.to(device).eval()
 
 
-# ---- scores -------------------------------------------------------------------------------------------------
+# ---- scores ------------------------------------------------------------------------------------------------
 
 
 def probabilities(model, x):
@@ -619,7 +622,7 @@ def predicted(p):
 )PY";
 
 const char* const kPreprocess[] = {R"PY(
-# ---- preprocessing ------------------------------------------------------------------------------------------
+# ---- preprocessing -----------------------------------------------------------------------------------------
 # A numpy port of mhr's data/preprocess.cpp, operation by operation: float32 where mhr computes in float,
 # float64 where it computes in double, the same rounding functions, the same summation order, so that the
 # network sees the numbers it saw in mhr (to float rounding). Every scalar in float32 arithmetic is an
@@ -665,10 +668,11 @@ class _Codes:
     def __init__(self, array, slope, intercept, invert, bits_stored, signed):
         a = np.asarray(array)
         if a.ndim != 2 or a.size == 0:
-            raise ValueError(f"preprocess: expected one grey image as a non-empty 2-D array, got shape {a.shape} "
-                             "(colour: cv2.cvtColor(a, cv2.COLOR_BGR2GRAY) first, as mhr does)")
+            raise ValueError(f"preprocess: expected one grey image as a non-empty 2-D array, got shape "
+                             f"{a.shape} (colour: cv2.cvtColor(a, cv2.COLOR_BGR2GRAY) first, as mhr does)")
         if a.dtype.kind not in "iu":
-            raise ValueError(f"preprocess: expected stored pixel codes (uint8, uint16 or int16), got {a.dtype}")
+            raise ValueError(f"preprocess: expected stored pixel codes (uint8, uint16 or int16), got "
+                             f"{a.dtype}")
         self.signed = a.dtype.kind == "i" if signed is None else bool(signed)
         self.bits = (8 if a.dtype.itemsize == 1 else 16) if bits_stored is None else int(bits_stored)
         if not (2 if self.signed else 1) <= self.bits <= 16:
@@ -709,7 +713,7 @@ class _Codes:
         return u.astype(np.float32)
 
 
-def _voi(voi_window, voi_lut, signed):
+def _voi(voi_window, voi_lut):
     # The file's own VOI for the `voi` step: its VOI LUT when given (mhr prefers it), else its first window.
     if voi_lut is not None:
         first, bits, table = voi_lut
@@ -718,9 +722,9 @@ def _voi(voi_window, voi_lut, signed):
             raise ValueError("preprocess: voi_lut must be (first_mapped, bits 1..16, non-empty uint16 table)")
         return None, (int(first), int(bits), table)
     if voi_window is None:
-        raise ValueError("preprocess: this network's preprocessing uses `voi` (the file's own VOI LUT or window): "
-                         "pass voi_window=(center, width[, function]) or voi_lut=(first_mapped, bits, table), "
-                         "e.g. **dicom_kwargs(ds)")
+        raise ValueError("preprocess: this network's preprocessing uses `voi` (the file's own VOI LUT or "
+                         "window): pass voi_window=(center, width[, function]) or voi_lut=(first_mapped, "
+                         "bits, table), e.g. **dicom_kwargs(ds)")
     center, width = float(voi_window[0]), float(voi_window[1])
     function = str(voi_window[2]) if len(voi_window) > 2 and voi_window[2] else "LINEAR"
     if function == "LINEAR" and width < 1.0:
@@ -962,7 +966,7 @@ def unit_image(array, rescale_slope=1.0, rescale_intercept=0.0, monochrome1=Fals
     raw = _Codes(array, rescale_slope, rescale_intercept, monochrome1, bits_stored, signed)
     window, table = spec["window"], None
     if spec["voi"]:
-        window, table = _voi(voi_window, voi_lut, raw.signed)
+        window, table = _voi(voi_window, voi_lut)
     lut = raw.unit_lut(window, table)
     out_h, out_w = RESOLUTION
 

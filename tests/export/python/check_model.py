@@ -33,15 +33,26 @@ def write(path, tensor, dtype="<f4"):
 
 
 def logits(mode, cases):
+    calls = []
     if mode == "package":
         try:
-            import safetensors.torch  # noqa: F401
+            import safetensors.torch
         except ImportError:
             print("no safetensors package")
             return 3
+        # Counted, so that the test knows the package (not the built-in reader) loaded the weights.
+        package_load = safetensors.torch.load_file
+        safetensors.torch.load_file = lambda *args, **kwargs: calls.append(args) or package_load(*args, **kwargs)
+    else:
+        # The built-in reader must work where the package is missing: make it missing.
+        sys.modules["safetensors"] = None
+        sys.modules["safetensors.torch"] = None
     for case in cases:
         m = module(case)
         model = m.load(case, builtin_reader=mode == "builtin")
+        if mode == "package" and not calls:
+            print(f"{case}: load() did not use the safetensors package")
+            return 1
         if model.training or any(sub.training for sub in model.modules()):
             print(f"{case}: load() did not put every module in eval mode")
             return 1
