@@ -1,11 +1,13 @@
 // The generated model.py against mhr itself, run by the reference Python (MHR_TEST_PYTHON):
 //  * every stdlib network, a morphed network compiled from .mhr text and a hand-built graph with every op
-//    and attribute the IR has: random weights, batch-norm statistics and activation parameters, logits of
-//    model.py's Model (loaded by load()) equal the runtime's within 1e-5, state_dict keys equal mhr's;
-//  * load() with the built-in safetensors reader (every dtype it claims) and with the package;
-//  * preprocess() equals data::preprocess + the cache's quantisation + normalize for intensity, crop,
-//    resize, CLAHE and channel combinations, within 1e-5; and on DICOM/PNG files written by mhr, read with
-//    pydicom/OpenCV on the Python side and mhr's decoders on ours.
+//    and attribute the IR has: random weights, batch-norm statistics and activation parameters; model.py's
+//    Model (from load()) gives the runtime's logits in float64 (1e-9) and float32 (1e-5 with the same torch
+//    version on both sides), state_dict keys equal mhr's, probabilities()/predicted() equal the evaluator's;
+//  * load() with the built-in safetensors reader (the package blocked; every dtype it claims) and with the
+//    package (skipped without it);
+//  * preprocess() equals data::preprocess + the cache's quantisation + normalize within 1e-5 (in practice
+//    bit for bit) for intensity, crop, resize, CLAHE and channel combinations; and on DICOM/PNG files
+//    written by mhr, read with pydicom/OpenCV on the Python side and mhr's decoders on ours.
 #include "compiler/ir/params.h"
 #include "compiler/pipeline.h"
 #include "data/decode.h"
@@ -30,6 +32,7 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <set>
