@@ -255,6 +255,43 @@ worst = max(abs(before[k] - after[k]) for k in before) if before and before.keys
 check(worst <= 1e-6, f"export -> weights: round trip: max abs diff {worst}")
 print(f"export base -> weights: -> evaluate: max abs diff {worst:.2e}")
 
+# ---- multi-label (ChestX-ray14 PNGs), with test-time flip: predict on Data_Entry_2017.csv
+sh("synth", "cxr", "--out", "cxr", "--count", "40", "--size", "64x64", "--seed", "3")
+shutil.copy(os.path.join(spec_dir, "cxr.mhr"), "cxr.mhr")
+sh("run", "cxr.mhr", *common)
+cxr_id = db.execute("SELECT r.run_uuid FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id "
+                    "WHERE e.name = 'test/predict-cxr'").fetchone()[0]
+p = sh("predict", cxr_id[:8], "cxr/Data_Entry_2017.csv", "-o", "cxr.csv", "--inputs-out", "cxr-inputs.safetensors",
+       "--db", "runs.sqlite")
+crows = read_rows("cxr.csv")
+labels = ["Effusion", "Mass", "Nodule"]
+check(len(crows) == 40 and list(crows[0].keys()) == ["path", "status"] + ["p_" + c for c in labels] + ["predicted"],
+      f"cxr columns {list(crows[0].keys())}")
+scores = logged_scores("evaluate.net", cxr_id)
+compared, worst = 0, 0.0
+for r in crows:
+    name = os.path.basename(r["path"])
+    want = "|".join(c for c in labels if float(r["p_" + c]) >= 0.3)
+    check(r["predicted"] == want, f"{name}: predicted {r['predicted']!r}, labels at 0.3 are {want!r}")
+    for c in labels:
+        if (name, c) in scores:
+            compared += 1
+            worst = max(worst, abs(float(r["p_" + c]) - scores[(name, c)]))
+check(compared > 0 and worst <= 1e-5, f"multi-label predict vs evaluation: {compared} scores, max abs diff {worst}")
+print(f"multi-label predict = evaluation scores ({compared} image x label, tta): max abs diff {worst:.2e}")
+sh("export", cxr_id[:8], "-o", "export-cxr", "--db", "runs.sqlite")
+cmod = load_module(os.path.abspath("export-cxr"))
+cmodel = cmod.load(os.path.abspath("export-cxr"))
+cinputs = read_safetensors("cxr-inputs.safetensors")
+worst = 0.0
+with torch.no_grad():
+    for i, r in enumerate(crows):
+        got = cmod.probabilities(cmodel, cinputs[str(i)])[0]
+        want = torch.tensor([float(r["p_" + c]) for c in labels])
+        worst = max(worst, (got - want).abs().max().item())
+check(cmod.MULTI_LABEL and cmod.FLIP_TTA and worst <= 1e-5, f"model.py probabilities (sigmoid, flip) {worst}")
+print(f"export multi-label: model.py probabilities = mhr predict's: max abs diff {worst:.2e}")
+
 if failures:
     print(f"{len(failures)} check(s) failed", file=sys.stderr)
     sys.exit(1)
