@@ -22,7 +22,11 @@ ROUNDS=${MHR_BENCH_ROUNDS:-3}
 STEPS=${MHR_BENCH_STEPS:-5}
 RES=256 BATCH=8
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then ROUNDS=1 STEPS=1 RES=64 BATCH=2; fi
-args=(--arch resnet18 --res "$RES" --batch "$BATCH" --device cpu --threads "$THREADS" --steps "$STEPS" --warmup 2)
+args=(--res "$RES" --batch "$BATCH" --device cpu --threads "$THREADS" --steps "$STEPS" --warmup 2)
+# What each side is told to build: a stdlib network by name, or (the second set of rows) the quickstart's
+# morphed `hr`, which the mhr side compiles from the spec and the Python side runs as the model.py that mhr
+# generates from the same IR (`mhr export`'s generator).
+margs=(--arch resnet18) pargs=(--arch resnet18) NET="ResNet-18"
 field() { awk -v k="$1" '$1 == k {print $2}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 refpy() { sed -n 's/^MHR_PYTHON:[A-Z]*=//p' "$1/CMakeCache.txt" 2>/dev/null || true; }
@@ -34,13 +38,13 @@ pair() {
   shift 2
   local m=() p=() mc=() pc=() mr=() pr=() out lt tv tvv extra=""
   for ((r = 0; r < ROUNDS; r++)); do
-    out=$(OMP_NUM_THREADS=$THREADS "$bin" "${args[@]}")
+    out=$(OMP_NUM_THREADS=$THREADS "$bin" "${args[@]}" "${margs[@]}")
     echo "$out" | sed 's/^/mhr: /' >&2
     m+=("$(field images_per_second <<<"$out")") mc+=("$(field cpu_seconds_per_step <<<"$out")")
     mr+=("$(field peak_rss_bytes <<<"$out")")
     lt=$(field libtorch <<<"$out")
-    if ! out=$(OMP_NUM_THREADS=$THREADS "$py" "$HERE/train_step.py" "${args[@]}" "$@" 2>"$BUILD/train-step-anchor.err"); then
-      echo "| runtime: ResNet-18 training step vs PyTorch $("$py" -c 'import torch; print(torch.__version__)' 2>/dev/null) ${*:-eager} | (not measured) | the anchor failed: $(tail -1 "$BUILD/train-step-anchor.err" | cut -c1-200) | — | — |"
+    if ! out=$(OMP_NUM_THREADS=$THREADS "$py" "$HERE/train_step.py" "${args[@]}" "${pargs[@]}" "$@" 2>"$BUILD/train-step-anchor.err"); then
+      echo "| runtime: $NET training step vs PyTorch $("$py" -c 'import torch; print(torch.__version__)' 2>/dev/null) ${*:-eager} | (not measured) | the anchor failed: $(tail -1 "$BUILD/train-step-anchor.err" | cut -c1-200) | — | — |"
       return 0
     fi
     echo "$out" | sed 's/^/python: /' >&2
@@ -55,7 +59,7 @@ pair() {
   MR=$(printf '%s\n' "${mr[@]}" | median) PR=$(printf '%s\n' "${pr[@]}" | median)
   local mode="eager"
   [[ " $* " == *" --compile "* ]] && mode="torch.compile"
-  local name="runtime: ResNet-18 training step, ${RES}x${RES}, batch $BATCH, fp32 CPU ($THREADS threads, $STEPS steps, median of $ROUNDS), mhr on LibTorch $lt"
+  local name="runtime: $NET training step, ${RES}x${RES}, batch $BATCH, fp32 CPU ($THREADS threads, $STEPS steps, median of $ROUNDS), mhr on LibTorch $lt"
   local anchor="PyTorch $tv $mode + torchvision $tvv$extra"
   echo "| $name | $M img/s | $anchor: $P img/s | $(awk -v a="$M" -v b="$P" 'BEGIN {printf "%.2f", a / b}')x | >= 1.0x |"
   echo "| ${name/training step/training step, CPU time} | $MC CPU-s/step | $anchor: $PC CPU-s/step | $(awk -v a="$MC" -v b="$PC" 'BEGIN {printf "%.2f", b / a}')x | >= 1.0x |"
@@ -64,7 +68,7 @@ pair() {
 
 BIN="$BUILD/bench/runtime/mhr_bench_train_step"
 if [[ ! -x "$BIN" ]]; then
-  echo "| runtime: ResNet-18 training step | not built ($BIN missing: needs MHR_WITH_TORCH=ON) | | | >= 1.0x |"
+  echo "| runtime: training step | not built ($BIN missing: needs MHR_WITH_TORCH=ON) | | | >= 1.0x |"
   exit 0
 fi
 REF=$(refpy "$BUILD")
@@ -82,6 +86,12 @@ if [[ -x "$VPY" ]] && "$VPY" -c 'import torch, torchvision' 2>/dev/null; then
   elif [[ ! -x "$PIPBIN" && "$REF" != "$VPY" ]]; then
     echo "bench: build-pip/ is not built (make build TORCH=pip): no like-for-like LibTorch 2.15 row" >&2
   fi
+  pair "$best" "$VPY" --compile
+  # The quickstart's morphed network (fused 8x8 stem, identity block, widened layer, full-resolution branch).
+  HRPY="$BUILD/bench-quickstart-hr-model.py"
+  NET="quickstart's morphed hr (1 channel, 2 classes)"
+  margs=(--spec "$ROOT/experiments/quickstart.mhr" --network hr --model-py "$HRPY") pargs=(--model-py "$HRPY")
+  pair "$best" "$VPY"
   pair "$best" "$VPY" --compile
 else
   echo "bench: no venv with torch at $VENV (scripts/venv.sh --bench): no PyTorch 2.15 rows" >&2

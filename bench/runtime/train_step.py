@@ -3,6 +3,10 @@
 # the same threads, warm-up and steps. Prints "key value" lines, the torch version and the peak resident memory.
 #   train_step.py --arch resnet18 --res 256 [--batch 8] [--device cpu|cuda] [--precision fp32|bf16|fp16]
 #                 [--channels-last] [--steps 10] [--warmup 3] [--threads N] [--classes 1000] [--compile]
+#                 [--model-py FILE]
+# --model-py: the network of a model.py that mhr generated from a spec's IR (mhr_bench_train_step --model-py,
+# the same generator as `mhr export`): how a morphed network, which torchvision has no class for, runs in
+# PyTorch; its input channels and classes are the module's.
 # --compile: the model through torch.compile (PyTorch 2.x; inductor's default mode); the warm-up steps include
 # the compilation, whose time is printed as compile_seconds and not counted in the step time.
 import argparse
@@ -25,6 +29,7 @@ ap.add_argument("--warmup", type=int, default=3)
 ap.add_argument("--threads", type=int, default=0)
 ap.add_argument("--classes", type=int, default=1000)
 ap.add_argument("--compile", action="store_true")
+ap.add_argument("--model-py", default="")
 a = ap.parse_args()
 h, _, w = a.res.partition("x")
 h = int(h)
@@ -34,7 +39,17 @@ if a.threads > 0:
 dev = torch.device(a.device)
 cuda = dev.type == "cuda"
 torch.manual_seed(0)
-model = getattr(torchvision.models, a.arch)(weights=None, num_classes=a.classes).to(dev)
+channels = 3
+if a.model_py:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_model", a.model_py)
+    generated = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generated)
+    model = generated.Model().to(dev)
+    channels, a.classes = generated.IN_CHANNELS, len(generated.CLASSES)
+else:
+    model = getattr(torchvision.models, a.arch)(weights=None, num_classes=a.classes).to(dev)
 mf = torch.channels_last if (a.channels_last and cuda) else torch.contiguous_format
 model = model.to(memory_format=mf)
 if cuda:
@@ -43,7 +58,7 @@ model.train()
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 if a.compile:
     model = torch.compile(model)
-x = torch.randn(a.batch, 3, h, w, device=dev).contiguous(memory_format=mf)
+x = torch.randn(a.batch, channels, h, w, device=dev).contiguous(memory_format=mf)
 y = torch.randint(0, a.classes, (a.batch,), device=dev)
 amp = cuda and a.precision != "fp32"
 dtype = torch.float16 if a.precision == "fp16" else torch.bfloat16
@@ -78,7 +93,7 @@ if cuda:
     torch.cuda.synchronize()
 s = time.perf_counter() - t0
 cpu = time.process_time() - c0
-print("arch", a.arch)
+print("arch", a.model_py or a.arch)
 print("resolution %dx%d" % (h, w))
 print("batch", a.batch)
 print("threads", torch.get_num_threads())

@@ -5,8 +5,14 @@
 //   mhr_bench_train_step --arch resnet18 --res 256 [--width W] [--batch 8] [--device cpu|cuda] [--precision
 //   fp32|bf16|fp16] [--channels-last] [--steps 10] [--warmup 3] [--threads N] [--checkpointing off|auto|all]
 //   [--budget-gib G] [--classes 1000]
+//   mhr_bench_train_step --spec FILE.mhr --network NAME [--model-py OUT.py] ...: the network a spec defines
+//   (a morph child included) instead of a stdlib one; --model-py writes the generated PyTorch module of the
+//   same graph (export/model_py.h) for train_step.py --model-py, the anchor of such a network.
 #include "compiler/cost/checkpoint.h"
 #include "compiler/cost/cost_model.h"
+#include "compiler/ir/shapes.h"
+#include "compiler/pipeline.h"
+#include "export/model_py.h"
 #include "runtime/device.h"
 #include "runtime/network.h"
 #include "runtime/optimizer.h"
@@ -15,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <sys/resource.h>
@@ -33,6 +40,7 @@ static double cpuSeconds() {
 int main(int argc, char** argv) {
   runtime::keepHostMemory(); // as `mhr run` does
   std::string arch = "resnet18", device = "cpu", precision = "fp32", checkpointing = "off";
+  std::string specPath, networkName, modelPy;
   int64_t height = 256, width = 256, batch = 8, steps = 10, warmup = 3, threads = 0, classes = 1000;
   double widthMult = 1.0, budgetGiB = 0;
   bool channelsLast = false;
@@ -74,6 +82,12 @@ int main(int argc, char** argv) {
       budgetGiB = std::stod(next());
     else if (a == "--classes")
       classes = std::stoll(next());
+    else if (a == "--spec")
+      specPath = next();
+    else if (a == "--network")
+      networkName = next();
+    else if (a == "--model-py")
+      modelPy = next();
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -86,7 +100,32 @@ int main(int argc, char** argv) {
     ir::NetworkOptions o;
     o.classes = classes;
     o.width = widthMult;
-    ir::Graph graph = stdlib::catalog().build(arch, o);
+    ir::Graph graph;
+    if (specPath.empty()) {
+      graph = stdlib::catalog().build(arch, o);
+    } else {
+      compiler::CompileOptions co;
+      co.catalog = &stdlib::catalog();
+      compiler::CompileResult r = compiler::compileFile(specPath, co);
+      if (!r.ok() || !r.plan) throw std::runtime_error(specPath + " does not compile (mhr check says why)");
+      const plan::NetworkPlan* np = r.plan->network(networkName);
+      if (!np) throw std::runtime_error(specPath + " defines no network '" + networkName + "'");
+      graph = np->graph;
+      arch = networkName + " of " + specPath;
+      // The output may be a branch's join (an add), not a linear: its shape says the class count.
+      ir::ShapeResult shapes = ir::inferShapes(graph, 1, height, width);
+      if (!shapes.ok()) throw std::runtime_error(networkName + " does not run at this resolution");
+      classes = shapes.shapes[static_cast<size_t>(graph.outputId())].c;
+    }
+    const int64_t inChannels = graph.node(graph.inputId()).input.channels;
+    if (!modelPy.empty()) {
+      exporter::PythonModelInfo info;
+      info.networkName = networkName.empty() ? arch : networkName;
+      info.height = height;
+      info.width = width;
+      for (int64_t c = 0; c < classes; ++c) info.classes.push_back("class" + std::to_string(c));
+      std::ofstream(modelPy) << exporter::generateModelPy(graph, info);
+    }
 
     std::string why;
     auto cost = cost::analyze(graph, height, width, &why);
@@ -126,7 +165,7 @@ int main(int argc, char** argv) {
     oc.momentum = 0.9;
     runtime::Optimizer opt(oc, named, {}, {});
 
-    torch::Tensor x = torch::randn({batch, 3, height, width}).to(dev);
+    torch::Tensor x = torch::randn({batch, inChannels, height, width}).to(dev);
     if (channelsLast && cuda) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
     torch::Tensor y = torch::randint(0, classes, {batch}, torch::kLong).to(dev);
     const bool autocast = cuda && precision != "fp32";

@@ -26,7 +26,6 @@
 #include "data/io/raster.h"
 #endif
 
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/version.h>
@@ -237,7 +236,9 @@ bool expectSameLogits(const std::vector<NetworkCase>& cases, const std::string& 
     return false;
   }
   EXPECT_EQ(r.exitCode, 0) << r.output;
-  const std::string libtorch = fmt::format("{}.{}.", TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR);
+  // (std::to_string, not fmt: LibTorch 2.x ships its own fmt headers, see GPU-BUILD.md)
+  const std::string libtorch =
+      std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + ".";
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(cases[i].label);
     const std::string dir = tmp.file(std::to_string(i));
