@@ -61,6 +61,8 @@ pair() {
   [[ " $* " == *" --compile "* ]] && mode="torch.compile"
   local name="runtime: $NET training step, ${RES}x${RES}, batch $BATCH, fp32 CPU ($THREADS threads, $STEPS steps, median of $ROUNDS), mhr on LibTorch $lt"
   local anchor="PyTorch $tv $mode + torchvision $tvv$extra"
+  # The morphed network's Python side is the model.py that `mhr export` generates, not a torchvision model.
+  [[ " ${pargs[*]} " == *" --model-py "* ]] && anchor="PyTorch $tv $mode, the network as \`mhr export\`'s model.py$extra"
   echo "| $name | $M img/s | $anchor: $P img/s | $(awk -v a="$M" -v b="$P" 'BEGIN {printf "%.2f", a / b}')x | >= 1.0x |"
   echo "| ${name/training step/training step, CPU time} | $MC CPU-s/step | $anchor: $PC CPU-s/step | $(awk -v a="$MC" -v b="$PC" 'BEGIN {printf "%.2f", b / a}')x | >= 1.0x |"
   echo "| ${name/training step/training step, peak resident memory} | $(mib "$MR") | $anchor: $(mib "$PR") | $(awk -v a="$MR" -v b="$PR" 'BEGIN {printf "%.2f", b / a}')x | — |"
