@@ -180,6 +180,7 @@ void openCbisDdsm(ArgReader& args, uint64_t seed, const OpenOptions& open, Datas
   const std::string root = resolvePath(open.baseDir, *rootArg);
   std::error_code ec;
   if (!fs::is_directory(root, ec)) args.fail("root: folder '" + root + "' does not exist");
+  parts.root = root;
 
   std::vector<CsvFile> files;
   for (const std::string& k : kinds)
@@ -200,6 +201,7 @@ void openCbisDdsm(ArgReader& args, uint64_t seed, const OpenOptions& open, Datas
                             "{}_case_description_train_set.csv and {}_case_description_test_set.csv",
                             path, f.kind, f.kind));
     CsvTable t = readCsv(path);
+    parts.sources.push_back(path);
     checkHeader(t, f);
     int kindIndex = f.kind == "mass" ? 0 : 1;
     for (const CsvRecord& r : t.rows) {

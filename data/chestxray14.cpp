@@ -97,6 +97,7 @@ void openChestXray14(ArgReader& args, uint64_t seed, const OpenOptions& open, Da
   const std::string root = resolvePath(open.baseDir, *rootArg);
   std::error_code ec;
   if (!fs::is_directory(root, ec)) args.fail("root: folder '" + root + "' does not exist");
+  parts.root = root;
 
   std::string entryPath = (fs::path(root) / "Data_Entry_2017.csv").string();
   if (!fs::is_regular_file(entryPath, ec)) {
@@ -108,8 +109,11 @@ void openChestXray14(ArgReader& args, uint64_t seed, const OpenOptions& open, Da
     entryPath = revised;
   }
   std::map<std::string, ListEntry> lists;
-  readList((fs::path(root) / "train_val_list.txt").string(), false, lists);
-  readList((fs::path(root) / "test_list.txt").string(), true, lists);
+  for (bool test : {false, true}) {
+    std::string list = (fs::path(root) / (test ? "test_list.txt" : "train_val_list.txt")).string();
+    readList(list, test, lists);
+    parts.sources.push_back(list);
+  }
 
   // Every PNG under images/ and images_*/images/, by file name.
   std::map<std::string, std::string> imageFiles;
@@ -126,6 +130,7 @@ void openChestXray14(ArgReader& args, uint64_t seed, const OpenOptions& open, Da
   }
 
   CsvTable t = readCsv(entryPath);
+  parts.sources.push_back(entryPath);
   checkHeader(t);
   std::map<std::string, size_t> seenImage;
   std::map<size_t, size_t> positionOfLabel; // canonical index -> position in `labels`

@@ -4,6 +4,7 @@
 #include "data/loaders.h"
 #include "support/assert.h"
 #include "support/error.h"
+#include "support/sha256.h"
 #include "support/strings.h"
 
 #include <fmt/format.h>
@@ -80,7 +81,48 @@ Dataset::Dataset(Parts parts)
       where_(std::move(parts.where)), classes_(std::move(parts.classes)), multiLabel_(parts.multiLabel),
       samples_(std::move(parts.samples)), options_(std::move(parts.options)),
       skipped_(std::move(parts.skipped)), mammo_(std::move(parts.mammo)), cxr_(std::move(parts.cxr)),
-      warn_(std::move(parts.warn)) {}
+      warn_(std::move(parts.warn)), sources_(std::move(parts.sources)) {
+  provenance_ = computeProvenance(parts.root);
+}
+
+Dataset::Provenance Dataset::computeProvenance(const std::string& rootFolder) const {
+  namespace fs = std::filesystem;
+  Provenance p;
+  std::error_code ec;
+  fs::path root;
+  if (!rootFolder.empty()) {
+    root = fs::absolute(fs::path(rootFolder), ec).lexically_normal();
+    p.root = root.string();
+    if (!p.root.empty() && p.root.back() == '/' && p.root.size() > 1) p.root.pop_back();
+  }
+  // Paths relative to the root, so that the same data moved elsewhere keeps its fingerprint.
+  auto relative = [&](const std::string& path) {
+    if (root.empty() || path.empty()) return path;
+    fs::path r = fs::absolute(fs::path(path), ec).lexically_normal().lexically_relative(root);
+    return r.empty() ? path : r.string();
+  };
+  support::Sha256 h;
+  h.update("mhr-data-fingerprint-v1\nconstructor " + constructor_ + "\n");
+  std::vector<std::string> sources = sources_;
+  std::sort(sources.begin(), sources.end());
+  for (const std::string& f : sources) {
+    std::string digest = support::sha256File(f);
+    h.update("source " + relative(f) + " " + digest + "\n");
+  }
+  for (const std::string& c : classes_) h.update("class " + c + "\n");
+  for (size_t i = 0; i < samples_.size(); ++i) {
+    const Sample& s = samples_[i];
+    std::string line = s.id + "\t" + (s.generated >= 0 ? fingerprint(i) : relative(s.path)) + "\t" +
+                       std::to_string(s.fileSize) + "\t" + splitName(s.split) + "\t" +
+                       std::to_string(s.label) + "\t";
+    for (uint8_t b : s.positives) line += b ? '1' : '0';
+    h.update(line + "\n");
+    p.bytes += s.fileSize;
+  }
+  p.images = samples_.size();
+  p.fingerprint = h.hexDigest();
+  return p;
+}
 
 std::vector<size_t> Dataset::indices(SplitId split) const {
   std::vector<size_t> out;
@@ -406,7 +448,9 @@ const std::vector<std::string> kConstructors = {"synthetic_mammo", "synthetic_cx
 
 } // namespace
 
-Dataset openDataset(const plan::DatasetConfig& config, int64_t experimentSeed, const OpenOptions& open) {
+Dataset openDataset(const plan::DatasetConfig& config, int64_t experimentSeed, const OpenOptions& options) {
+  OpenOptions open = options;
+  if (open.baseDir.empty()) open.baseDir = config.baseDir;
   std::string where =
       (config.location.empty() ? std::string() : config.location + ": ") + "dataset '" + config.name + "'";
   const Value& ctor = config.constructor;

@@ -46,8 +46,8 @@ struct Sample {
 };
 
 struct OpenOptions {
-  // Relative paths in the constructor (root, csv) are resolved against this folder; empty = the current
-  // working directory.
+  // Relative paths in the constructor (root, csv) are resolved against this folder; empty = the config's own
+  // baseDir (the folder of the spec file that names them), and the working directory when that is empty too.
   std::string baseDir;
   // Where warnings go (a file left out by on_error: skip, a patient in the official train and test lists of
   // different CBIS-DDSM abnormality types, ...). Default: stderr, prefixed "mhr: warning: ".
@@ -78,6 +78,19 @@ public:
   std::string fingerprint(size_t i) const;
   void warn(const std::string& message) const;
 
+  // What the data set read, for the tracker (a run records it; `mhr runs compare` shows when two runs read
+  // different data). The fingerprint is a SHA-256 over the constructor, the description files it read (their
+  // contents) and every sample: id, image path relative to the root, file size, split and labels. No image is
+  // read for it: a file rewritten in place at the same size is not told apart (the cache key's mtime is).
+  struct Provenance {
+    std::string root;        // absolute, normalised; "" for a synthetic set
+    std::string fingerprint; // 64 hex digits
+    size_t images = 0;       // samples after on_error: skip
+    int64_t bytes = 0;       // total size of the image files
+  };
+  const Provenance& provenance() const { return provenance_; }
+  const std::vector<std::string>& sourceFiles() const { return sources_; }
+
   // ---- for the loaders (dataset.cpp, cbis_ddsm.cpp, chestxray14.cpp, manifest.cpp)
   struct Parts {
     std::string name, constructor, where;
@@ -86,6 +99,8 @@ public:
     std::vector<Sample> samples;
     DatasetOptions options;
     std::vector<std::string> skipped;
+    std::string root;                 // the folder relative image paths are under ("" for synthetic sets)
+    std::vector<std::string> sources; // description files read (CSVs, split lists), for the provenance
     std::shared_ptr<const SyntheticMammo> mammo;
     std::shared_ptr<const SyntheticCxr> cxr;
     std::function<void(const std::string&)> warn;
@@ -102,6 +117,9 @@ private:
   std::shared_ptr<const SyntheticMammo> mammo_;
   std::shared_ptr<const SyntheticCxr> cxr_;
   std::function<void(const std::string&)> warn_;
+  std::vector<std::string> sources_;
+  Provenance provenance_;
+  Provenance computeProvenance(const std::string& root) const;
 };
 
 // Opens the data set a DatasetConfig describes. `experimentSeed` is the default for every `seed:` argument.

@@ -62,6 +62,8 @@ void openManifest(ArgReader& args, uint64_t seed, const OpenOptions& open, Datas
   }
 
   CsvTable t = readCsv(csvPath);
+  parts.root = root;
+  parts.sources.push_back(csvPath);
   int ci = requireColumn(t, imageCol, "image");
   int cl = requireColumn(t, labelCol, "label");
   int cp = patientCol.empty() ? -1 : requireColumn(t, patientCol, "patient");

@@ -194,6 +194,13 @@ private:
     std::ostream* log = &log_;
     o.warn = [log](const std::string& m) { *log << "mhr: warning: " << m << "\n"; };
     auto ds = std::make_unique<data::Dataset>(data::openDataset(*cfg, plan_.seed, o));
+    // Provenance: where the data came from and what it was, so that runs on different data never look
+    // alike (`dataset.NAME.root` is only what the spec wrote). Resuming on changed data is refused here.
+    const data::Dataset::Provenance& pv = ds->provenance();
+    if (!pv.root.empty()) sink_.logParam("data." + name + ".root", pv.root);
+    sink_.logParam("data." + name + ".fingerprint", pv.fingerprint);
+    sink_.logParam("data." + name + ".images", static_cast<int64_t>(pv.images));
+    sink_.logParam("data." + name + ".bytes", pv.bytes);
     return *datasets_.emplace(name, std::move(ds)).first->second;
   }
 

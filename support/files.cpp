@@ -58,4 +58,13 @@ void makeDirectories(const std::string& path) {
   if (ec) throw UserError("cannot create folder '" + path + "': " + ec.message());
 }
 
+std::string sourceFolder(const std::string& sourcePath) {
+  std::error_code ec;
+  std::filesystem::path cwd = std::filesystem::current_path(ec);
+  if (sourcePath.empty() || sourcePath.front() == '<') return cwd.string();
+  std::filesystem::path p(sourcePath);
+  if (p.is_relative()) p = cwd / p;
+  return p.lexically_normal().parent_path().string();
+}
+
 } // namespace mhr::support

@@ -15,5 +15,8 @@ std::optional<std::string> readFile(const std::string& path);
 void writeFileAtomic(const std::string& path, std::string_view contents);
 // Creates the folder and its parents; throws mhr::UserError on failure.
 void makeDirectories(const std::string& path);
+// The absolute folder that relative paths written in the source `sourcePath` resolve against: the file's own
+// folder, or the working directory for a pseudo-file such as "<--set 1>" (a command-line value).
+std::string sourceFolder(const std::string& sourcePath);
 
 } // namespace mhr::support

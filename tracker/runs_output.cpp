@@ -474,6 +474,53 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
     out += t.render(40);
   }
 
+  // Data provenance first: two runs that read different data are not comparable as the same experiment,
+  // whatever their params say (a relative root read from another folder, a CSV edited in place).
+  {
+    std::map<std::string, std::vector<std::string>> fingerprints, roots, images; // by data set name
+    for (size_t i = 0; i < runs.size(); ++i) {
+      for (const auto& p : runs[i].params) {
+        if (!support::startsWith(p.key, "data.")) continue;
+        size_t dot = p.key.rfind('.');
+        if (dot <= 5) continue;
+        std::string set = p.key.substr(5, dot - 5), field = p.key.substr(dot + 1);
+        auto* m = field == "fingerprint" ? &fingerprints : field == "root" ? &roots : field == "images" ? &images
+                                                                                                        : nullptr;
+        if (!m) continue;
+        auto& slot = (*m)[set];
+        slot.resize(runs.size());
+        slot[i] = paramDisplay(p.value);
+      }
+    }
+    if (!fingerprints.empty()) {
+      std::vector<std::string> lines;
+      bool allSame = true;
+      for (auto& [set, fps] : fingerprints) {
+        fps.resize(runs.size());
+        auto& rs = roots[set];
+        rs.resize(runs.size());
+        auto& ns = images[set];
+        ns.resize(runs.size());
+        bool same = std::all_of(fps.begin(), fps.end(), [&](const std::string& f) { return f == fps[0]; });
+        allSame = allSame && same;
+        std::string line = "  " + set + ": ";
+        if (same) {
+          line += "fingerprint " + fps[0].substr(0, 12) + ", " + ns[0] + " images";
+        } else {
+          std::vector<std::string> cells;
+          for (size_t i = 0; i < runs.size(); ++i)
+            cells.push_back(ids[i] + " " + (fps[i].empty() ? "(not recorded)" : fps[i].substr(0, 12)) +
+                            (ns[i].empty() ? "" : ", " + ns[i] + " images") +
+                            (rs[i].empty() ? "" : " from " + rs[i]));
+          line += "DIFFERENT DATA: " + support::join(cells, "; ");
+        }
+        lines.push_back(line);
+      }
+      out += allSame ? "\nData: the same in every run\n" : "\nData: the runs read different data\n";
+      for (const std::string& l : lines) out += l + "\n";
+    }
+  }
+
   // Params that differ (a param missing from a run counts as a difference).
   std::map<std::string, std::vector<std::optional<runtime::ParamValue>>> params;
   for (size_t i = 0; i < runs.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "compiler/lower/lower_config.h"
 
 #include "support/assert.h"
+#include "support/files.h"
 
 #include <map>
 
@@ -61,6 +62,16 @@ plan::DatasetConfig lowerDataset(const ast::DatasetStmt& stmt, const diag::Sourc
   if (stmt.block)
     for (const auto& a : stmt.block->attrs) d.options.emplace_back(a.key.str(), toPlanValue(a.value));
   d.location = locationOf(stmt.range, sources);
+  // Relative data paths resolve against the file the constructor call is written in, as includes do (a
+  // `--set` override of the constructor: against the working directory).
+  // The file of the path itself where one is written (a `--set dataset.NAME.root=...` comes from the command
+  // line even though the constructor is in the spec), else of the constructor call.
+  diag::SourceRange at = stmt.constructor.range.valid() ? stmt.constructor.range : stmt.range;
+  const auto& args = stmt.constructor.args;
+  if (!args.empty() && !args[0].name && args[0].value.range.valid()) at = args[0].value.range; // positional
+  for (const char* key : {"csv", "root"})
+    if (const ast::Argument* a = stmt.constructor.namedArg(key); a && a->value.range.valid()) at = a->value.range;
+  if (at.valid()) d.baseDir = support::sourceFolder(sources.file(at.file).path);
   return d;
 }
 

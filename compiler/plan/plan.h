@@ -17,6 +17,10 @@ struct DatasetConfig {
   Value constructor;    // a Call: synthetic_mammo(...), cbis_ddsm(...), chestxray14(...), manifest(...), ...
   Attrs options;        // the optional `{ ... }` block: preprocess, resize, window, on_error, ...
   std::string location; // "file:line:col" of the statement, for run-time messages
+  // Absolute folder that relative paths in the constructor (root, csv) resolve against: the folder of the
+  // file the constructor call is written in, as for `include` (the working directory for a `--set` value).
+  // Not part of the printed plan or its hash: the same spec moved with its data is the same experiment.
+  std::string baseDir;
 };
 
 struct OptimizerConfig {

@@ -2,9 +2,12 @@
 
 #include "compiler/sema/overrides.h"
 #include "compiler/sema/schema.h"
+#include "support/files.h"
 #include "support/strings.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
 #include <map>
 #include <set>
 
@@ -230,10 +233,68 @@ private:
       b.note(guess.empty() ? "constructors: " + support::join(names, ", ") : "did you mean '" + guess + "'?");
     } else {
       checkCall(d.constructor, *schema, diags_);
+      checkDataPaths(d.constructor, *schema);
     }
     checkBlock(d.block ? &*d.block : nullptr, datasetOptions(), d.range, diags_);
     if (d.block)
       if (const ast::Attribute* pre = d.block->find("preprocess")) checkPreprocessOrder(pre->value);
+  }
+
+  // A data set's `root` / `csv` is read relative to the file that names it (as `include` is). A path that is
+  // not there is a warning, not an error: `mhr check` may run where the data is not (a laptop, CI). The note
+  // names what is there: a near name in the folder, or the same path under the working directory, which is
+  // where mhr resolved it before and where a user coming from other tools may expect it.
+  void checkDataPaths(const ast::Value& call, const CallSchema& schema) {
+    namespace fs = std::filesystem;
+    for (size_t i = 0; i < call.args.size(); ++i) {
+      const ast::Argument& a = call.args[i];
+      std::string param = a.name ? a.name->text : i < schema.params.size() ? schema.params[i].name : "";
+      if ((param != "root" && param != "csv") || a.value.kind != ast::Value::Kind::String) continue;
+      const std::string& written = a.value.text;
+      if (written.empty() || !a.value.range.valid()) continue;
+      const std::string base = support::sourceFolder(diags_.sources().file(a.value.range.file).path);
+      fs::path full = fs::path(written).is_absolute() ? fs::path(written) : fs::path(base) / written;
+      full = full.lexically_normal();
+      std::error_code ec;
+      const bool folder = param == "root";
+      if (folder ? fs::is_directory(full, ec) : fs::is_regular_file(full, ec)) continue;
+      // Shown relative to the working directory when under it (short, and stable for golden tests).
+      auto shown = [&](const fs::path& p) {
+        fs::path r = p.lexically_relative(fs::current_path(ec));
+        return r.empty() || *r.begin() == ".." ? p.string() : r.string();
+      };
+      auto b = diags_.warning("W0005", a.value.range,
+                              fmt::format("{}: {} '{}' does not exist", param, folder ? "folder" : "file",
+                                          shown(full)));
+      if (fs::path(written).is_relative()) {
+        fs::path cwd = fs::current_path(ec);
+        fs::path underCwd = (cwd / written).lexically_normal();
+        if (underCwd != full && fs::exists(underCwd, ec)) {
+          fs::path rel = underCwd.lexically_relative(fs::path(base));
+          b.note(fmt::format("'{}' exists under the working directory, but data paths are relative to the "
+                             "file that names them (as includes are): write \"{}\"",
+                             written, rel.empty() ? underCwd.string() : rel.string()));
+          continue;
+        }
+      }
+      // A near name in the deepest folder that exists.
+      fs::path missing = full, parent = full.parent_path();
+      while (!parent.empty() && parent != parent.root_path() && !fs::is_directory(parent, ec)) {
+        missing = parent;
+        parent = parent.parent_path();
+      }
+      std::vector<std::string> names;
+      size_t seen = 0;
+      for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator() && seen < 10000;
+           it.increment(ec), ++seen)
+        names.push_back(it->path().filename().string());
+      std::string guess = support::closestMatch(missing.filename().string(), names);
+      if (!guess.empty())
+        b.note(fmt::format("did you mean '{}'? ('{}' has it)", guess, shown(parent)));
+      else if (fs::path(written).is_relative())
+        b.note(fmt::format("relative paths are resolved against '{}', the folder of the file that names them",
+                           shown(fs::path(base))));
+    }
   }
 
   // Preprocessing runs in one order: intensity window first (voi or window, not both), then breast_crop,
