@@ -484,8 +484,10 @@ std::string renderCompare(Db& db, const std::vector<std::string>& runIds, const 
         size_t dot = p.key.rfind('.');
         if (dot <= 5) continue;
         std::string set = p.key.substr(5, dot - 5), field = p.key.substr(dot + 1);
-        auto* m = field == "fingerprint" ? &fingerprints : field == "root" ? &roots : field == "images" ? &images
-                                                                                                        : nullptr;
+        auto* m = field == "fingerprint" ? &fingerprints
+                  : field == "root"      ? &roots
+                  : field == "images"    ? &images
+                                         : nullptr;
         if (!m) continue;
         auto& slot = (*m)[set];
         slot.resize(runs.size());

@@ -70,7 +70,8 @@ plan::DatasetConfig lowerDataset(const ast::DatasetStmt& stmt, const diag::Sourc
   const auto& args = stmt.constructor.args;
   if (!args.empty() && !args[0].name && args[0].value.range.valid()) at = args[0].value.range; // positional
   for (const char* key : {"csv", "root"})
-    if (const ast::Argument* a = stmt.constructor.namedArg(key); a && a->value.range.valid()) at = a->value.range;
+    if (const ast::Argument* a = stmt.constructor.namedArg(key); a && a->value.range.valid())
+      at = a->value.range;
   if (at.valid()) d.baseDir = support::sourceFolder(sources.file(at.file).path);
   return d;
 }

@@ -263,9 +263,9 @@ private:
         fs::path r = p.lexically_relative(fs::current_path(ec));
         return r.empty() || *r.begin() == ".." ? p.string() : r.string();
       };
-      auto b = diags_.warning("W0005", a.value.range,
-                              fmt::format("{}: {} '{}' does not exist", param, folder ? "folder" : "file",
-                                          shown(full)));
+      auto b = diags_.warning(
+          "W0005", a.value.range,
+          fmt::format("{}: {} '{}' does not exist", param, folder ? "folder" : "file", shown(full)));
       if (fs::path(written).is_relative()) {
         fs::path cwd = fs::current_path(ec);
         fs::path underCwd = (cwd / written).lexically_normal();
@@ -285,8 +285,8 @@ private:
       }
       std::vector<std::string> names;
       size_t seen = 0;
-      for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::directory_iterator() && seen < 10000;
-           it.increment(ec), ++seen)
+      for (auto it = fs::directory_iterator(parent, ec);
+           !ec && it != fs::directory_iterator() && seen < 10000; it.increment(ec), ++seen)
         names.push_back(it->path().filename().string());
       std::string guess = support::closestMatch(missing.filename().string(), names);
       if (!guess.empty())
