@@ -4,6 +4,7 @@
 #include "support/files.h"
 
 #include <map>
+#include <set>
 
 namespace mhr::lower {
 
@@ -218,6 +219,8 @@ plan::Stage lowerStage(const ast::StageStmt& stmt, const std::string& key,
   else
     st.eval = lowerEval(stmt);
   st.location = locationOf(stmt.range, sources);
+  if (stmt.block)
+    for (const auto& a : stmt.block->attrs) st.written.emplace_back(a.key.str(), toPlanValue(a.value));
   return st;
 }
 
@@ -258,11 +261,24 @@ std::vector<std::string> stageKeys(const sema::Symbols& symbols) {
 
 plan::Attrs flattenParams(const plan::ExperimentPlan& p) {
   plan::Attrs out;
-  auto add = [&](std::string key, plan::Value v) { out.emplace_back(std::move(key), std::move(v)); };
+  std::set<std::string> keys;
+  // The first value given for a key wins: the resolved, typed ones come first, then what was written.
+  auto add = [&](std::string key, plan::Value v) {
+    if (keys.insert(key).second) out.emplace_back(std::move(key), std::move(v));
+  };
+  // A written value, and for a call each of its named arguments (`optimizer: adam(betas: ...)` gives
+  // `optimizer.betas`), so that a change to one argument shows as that argument.
+  auto addWritten = [&](const std::string& key, const plan::Value& v) {
+    add(key, v);
+    if (v.kind == plan::Value::Kind::Call)
+      for (const auto& [arg, value] : v.named) add(key + "." + arg, value);
+  };
   add("seed", plan::Value::ofInt(p.seed));
   add("preservation", plan::Value::ofSymbol(p.preservation));
   for (const auto& d : p.datasets) {
     add("dataset." + d.name + ".constructor", plan::Value::ofSymbol(d.constructor.text));
+    if (!d.constructor.items.empty()) // positional arguments, e.g. cbis_ddsm("data/CBIS-DDSM")
+      add("dataset." + d.name + ".args", plan::Value::ofList(d.constructor.items));
     for (const auto& [k, v] : d.constructor.named) add("dataset." + d.name + "." + k, v);
     for (const auto& [k, v] : d.options) add("dataset." + d.name + "." + k, v);
   }
@@ -293,6 +309,23 @@ plan::Attrs flattenParams(const plan::ExperimentPlan& p) {
       add(k + "threshold",
           st.eval.thresholdAtEer ? plan::Value::ofSymbol("eer") : plan::Value::ofFloat(st.eval.threshold));
     }
+    for (const auto& [key, v] : st.written) addWritten(k + key, v);
+  }
+  // Networks: the builder and its options (defaults filled), or the parent and the morph statements; the
+  // network block's settings. The morph text is the statement as written, single-spaced.
+  for (const auto& n : p.networks) {
+    const std::string k = "network." + n.name + ".";
+    if (n.origin == plan::NetworkPlan::Origin::Stdlib) {
+      add(k + "builder", plan::Value::ofSymbol(n.builder));
+      for (const auto& [key, v] : n.options) addWritten(k + key, v);
+    } else {
+      add(k + "parent", plan::Value::ofSymbol(n.parent));
+      std::vector<plan::Value> steps;
+      for (const auto& s : n.steps) steps.push_back(plan::Value::ofString(s.text));
+      add(k + "morph", plan::Value::ofList(steps));
+    }
+    add(k + "strict", plan::Value::ofBool(n.strictWeights));
+    if (n.initSeed >= 0) add(k + "init_seed", plan::Value::ofInt(n.initSeed));
   }
   return out;
 }

@@ -105,6 +105,9 @@ struct Stage {
   TrainConfig train;    // kind == Train
   EvalConfig eval;      // kind == Evaluate
   std::string location; // "file:line:col"
+  // The block's attributes as written (after `--set`), so that the tracker records every setting a user can
+  // change, not only those with a typed field above (lr_groups, loss, freeze, val, ...).
+  Attrs written;
 };
 
 struct SweepConfig {
