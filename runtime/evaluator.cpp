@@ -179,11 +179,19 @@ PredictionSet gatherShards(const PredictionSet& local, Distributed& dist, const 
 ir::NodeId camNode(const ir::Graph& graph, int64_t height, int64_t width) {
   ir::ShapeResult shapes = ir::inferShapes(graph, 1, height, width);
   if (!shapes.ok()) return ir::kNoNode;
-  for (ir::NodeId id = static_cast<ir::NodeId>(graph.size()) - 1; id >= 0; --id)
-    if (graph.node(id).op != ir::OpKind::Input && shapes.shapes[static_cast<size_t>(id)].rank == 4 &&
-        shapes.shapes[static_cast<size_t>(id)].h > 1 && graph.node(id).op != ir::OpKind::AdaptiveAvgPool2d &&
-        graph.node(id).op != ir::OpKind::AdaptiveMaxPool2d && !ir::inBranch(graph.node(id).name))
-      return id;
+  // The last trunk feature map of at least 8x8: the very last one is often 2x2 or 1x1 at the sizes a CPU
+  // run evaluates at (DenseNet-121 at 64x64: 2x2), a map that says nothing about where. Failing that (a tiny
+  // input), the last one larger than 1x1.
+  auto candidate = [&](ir::NodeId id, int64_t minSide) {
+    const ir::Node& n = graph.node(id);
+    const auto& s = shapes.shapes[static_cast<size_t>(id)];
+    return n.op != ir::OpKind::Input && s.rank == 4 && s.h >= minSide && s.w >= minSide &&
+           n.op != ir::OpKind::AdaptiveAvgPool2d && n.op != ir::OpKind::AdaptiveMaxPool2d &&
+           !ir::inBranch(n.name);
+  };
+  for (int64_t minSide : {int64_t(8), int64_t(2)})
+    for (ir::NodeId id = static_cast<ir::NodeId>(graph.size()) - 1; id >= 0; --id)
+      if (candidate(id, minSide)) return id;
   return ir::kNoNode;
 }
 

@@ -49,8 +49,8 @@ PredictionSet gatherShards(const PredictionSet& local, Distributed& dist, const 
 EvaluationSummary evaluate(NetworkImpl& net, const plan::EvalConfig& config, BatchSource& source,
                            const EvalContext& context, MetricsSink& sink);
 
-// The node Grad-CAM looks at: the last node with a spatial (rank-4) output, i.e. the last convolutional stage
-// before global pooling.
+// The node Grad-CAM looks at by default: the last trunk node (not global pooling, not a branch) whose output
+// is at least 8x8 at this input size, else the last one larger than 1x1; kNoNode when there is none.
 ir::NodeId camNode(const ir::Graph& graph, int64_t height, int64_t width);
 
 // Grad-CAM (Selvaraju et al.) of class `target` for one image (1 x C x H x W): ReLU of the feature maps at

@@ -654,7 +654,7 @@ const BlockSchema& evaluateBlock() {
        opt("bootstrap", intType(0.0, 1e6), "1000", "resamples for the AUC and PR-AUC confidence intervals"),
        opt("ci", floatType(0.0, 1.0, true, true), "0.95"),
        opt("cam", intType(0.0, 1e4), "0", "Grad-CAM samples"),
-       opt("cam_layer", pathType(), "the trunk's last feature map",
+       opt("cam_layer", pathType(), "the trunk's last feature map of at least 8x8",
            "layer whose feature map Grad-CAM weighs"),
        opt("batch", intType(1.0, 1e6), "16"),
        opt("tta", boolType(), "false", "average with the flipped image")}};

@@ -4,6 +4,7 @@
 // evaluation logs metrics, predictions and Grad-CAM maps that look where the evidence is; bad settings are
 // clear errors.
 #include "compiler/cost/checkpoint.h"
+#include "compiler/ir/shapes.h"
 #include "compiler/sema/schema.h"
 #include "runtime/evaluator.h"
 #include "runtime/state_dict.h"
@@ -229,6 +230,33 @@ TEST(Evaluator, FlipAveragingAndEqualErrorThreshold) {
   ASSERT_TRUE(s.classes[0].equalError.has_value());
   EXPECT_EQ(sink.last("evaluate.toy/threshold"), s.classes[0].equalError->threshold);
   EXPECT_EQ(sink.last("evaluate.toy/sensitivity"), s.classes[0].equalError->sensitivity);
+}
+
+TEST(Evaluator, DefaultCamLayerIsTheLastMapOfAtLeast8x8) {
+  // ResNet-18's final map is 1/32 of the input: 2x2 at 64x64, where Grad-CAM can only say "somewhere". The
+  // default looks earlier for a map of at least 8x8 (layer2's, 1/8), and takes the final one when it is.
+  ir::NetworkOptions o;
+  o.classes = 2;
+  o.width = 0.25;
+  o.inChannels = 1;
+  ir::Graph g = stdlib::catalog().build("resnet18", o);
+  auto side = [&](ir::NodeId id, int64_t h, int64_t w) {
+    ir::ShapeResult s = ir::inferShapes(g, 1, h, w);
+    return std::make_pair(s.shapes[static_cast<size_t>(id)].h, s.shapes[static_cast<size_t>(id)].w);
+  };
+  ir::NodeId small = camNode(g, 64, 64);
+  ASSERT_NE(small, ir::kNoNode);
+  EXPECT_EQ(g.node(small).name.rfind("layer2.", 0), 0u) << g.node(small).name;
+  EXPECT_EQ(side(small, 64, 64), std::make_pair(int64_t(8), int64_t(8)));
+  ir::NodeId large = camNode(g, 256, 256);
+  ASSERT_NE(large, ir::kNoNode);
+  EXPECT_EQ(g.node(large).name.rfind("layer4.", 0), 0u) << g.node(large).name;
+  EXPECT_EQ(side(large, 256, 256), std::make_pair(int64_t(8), int64_t(8)));
+  // At 8x8 no map reaches 8x8 (the stem's is 4x4): the last one larger than 1x1 is taken.
+  ir::NodeId tiny = camNode(g, 8, 8);
+  ASSERT_NE(tiny, ir::kNoNode);
+  EXPECT_GE(side(tiny, 8, 8).first, 2);
+  EXPECT_LT(side(tiny, 8, 8).first, 8);
 }
 
 TEST(Trainer, AccumulationEqualsTheLargerBatch) {
