@@ -36,6 +36,7 @@
 #include <iostream>
 #include <memory>
 #include <netinet/in.h>
+#include <nlohmann/json.hpp>
 #include <sched.h>
 #include <spawn.h>
 #include <sstream>
@@ -404,7 +405,10 @@ int runOne(const RunArgs& a, const compiler::CompileResult& compiled,
     start.seed = plan.seed;
     for (const auto& [k, v] : plan.params) start.params[k] = toParam(v);
     start.tags = extraTags;
-    if (!overrides.empty()) start.tags["mhr.overrides"] = support::join(overrides, " ");
+    if (!overrides.empty()) {
+      start.tags["mhr.overrides"] = support::join(overrides, " ");         // for people
+      start.tags["mhr.overrides.json"] = nlohmann::json(overrides).dump(); // for --resume, exact
+    }
     for (const auto& tag : a.tags) {
       size_t eq = tag.find('=');
       if (eq == std::string::npos || eq == 0) throw UserError("--tag needs KEY=VALUE, got '" + tag + "'");
@@ -660,6 +664,50 @@ int launchLocal(const RunArgs& a, const std::vector<std::string>& argv, bool has
 }
 #endif
 
+#if MHR_WITH_TORCH
+// `--resume RUN` recompiles the spec with the overrides RUN was started with (its `mhr.overrides.json` tag),
+// so that a user need not retype them; a --set that differs from them is refused rather than silently
+// making a different experiment under the same run. Runs from before the tag keep the old rule (give the
+// same --set again; the semantic hash check catches a mismatch). Without the database here (another node
+// of a data-parallel run without a shared file system) the --set as given is used.
+std::vector<std::string> resumeOverrides(const RunArgs& args) {
+  const std::string dbPath = tracker::resolveDbPath(args.db);
+  std::error_code ec;
+  if (args.db == "none" || !fs::exists(dbPath, ec)) return args.overrides;
+  tracker::Tracker t = tracker::Tracker::open(dbPath);
+  const std::string id = t.resolveRunId(args.resume);
+  tracker::RunDetails details = tracker::loadRun(t.db(), id);
+  auto tag = details.tags.find("mhr.overrides.json");
+  std::vector<std::string> recorded;
+  if (tag != details.tags.end()) {
+    nlohmann::json j = nlohmann::json::parse(tag->second, nullptr, false);
+    if (!j.is_array())
+      throw UserError("run " + id.substr(0, 8) + ": its mhr.overrides.json tag is not a list");
+    for (const auto& v : j) {
+      if (!v.is_string())
+        throw UserError("run " + id.substr(0, 8) + ": its mhr.overrides.json tag is not a list");
+      recorded.push_back(v.get<std::string>());
+    }
+  } else if (details.tags.count("mhr.overrides")) {
+    return args.overrides; // an older run: its overrides are recorded as text only
+  }
+  if (!args.overrides.empty() && args.overrides != recorded) {
+    std::string was;
+    for (const std::string& o : recorded) was += " --set " + shellWord(o);
+    throw UserError(
+        "run " + id.substr(0, 8) + " was started with" + (was.empty() ? " no --set" : was) +
+        "; --resume takes the run's own overrides: drop --set (or start a new run to change them)");
+  }
+  if (args.overrides.empty() && !recorded.empty())
+    std::cerr << "mhr: resuming with the run's overrides:" << [&] {
+      std::string s;
+      for (const std::string& o : recorded) s += " --set " + shellWord(o);
+      return s;
+    }() << "\n";
+  return recorded;
+}
+#endif
+
 int runCommand(const RunArgs& args, const std::vector<std::string>& argv) {
 #if !MHR_WITH_TORCH
   (void)args;
@@ -669,7 +717,9 @@ int runCommand(const RunArgs& args, const std::vector<std::string>& argv) {
       "`make build` (Debian's libtorch-dev) or `make build TORCH_DIR=/path/to/libtorch/share/cmake/Torch`");
 #else
   runtime::keepHostMemory(); // before the first tensor (runtime/device.h says why)
-  auto compiled = compileSpec(args.file, args.overrides, args.device);
+  RunArgs a = args;
+  if (!a.resume.empty()) a.overrides = resumeOverrides(args);
+  auto compiled = compileSpec(a.file, a.overrides, a.device);
   if (!compiled.ok()) return 1;
   if (args.nproc > 1) return launchLocal(args, argv, compiled.plan->sweep.mode != "none");
   if (std::optional<runtime::DistributedOptions> d = runtime::distributedOptionsFromEnv()) {
@@ -679,7 +729,6 @@ int runCommand(const RunArgs& args, const std::vector<std::string>& argv) {
   // A lone process uses every core it may run on: Debian's LibTorch defaults to one thread. (Under torchrun
   // or srun the launcher decides, as with OMP_NUM_THREADS; `--nproc` passes each rank its share.) The count
   // is recorded with the run: CPU results are bit-reproducible for the same --threads.
-  RunArgs a = args;
   if (a.threads == 0 && !gDist.group) a.threads = availableCores();
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);

@@ -241,6 +241,34 @@ TEST(DistributedCli, AnInterruptedRunPrintsTheCommandThatResumesIt) {
   EXPECT_EQ(runs(dir.file("runs.sqlite"))[0].status, "finished");
 }
 
+// `--resume RUN` takes the overrides RUN was started with (issue 19, point 7): no need to retype them, and a
+// different --set is refused instead of resuming a different experiment under the same run.
+TEST(DistributedCli, ResumeTakesTheRunsRecordedOverrides) {
+  TempDir dir;
+  support::writeFileAtomic(dir.file("spec.mhr"), spec(2, 4));
+  Result stopped = run(mhr(dir, "run spec.mhr --set 'seed=4' --set 'train.net.optimizer.lr=0.02'",
+                           "MHR_TEST_KILL_AFTER_STEP=9 MHR_TEST_KILL_SIGNAL=15"));
+  EXPECT_NE(stopped.code, 0) << stopped.output;
+  std::vector<RunRow> rows = runs(dir.file("runs.sqlite"));
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string id = rows[0].id.substr(0, 8);
+  Result differs = run(mhr(dir, "run spec.mhr --set 'seed=5' --resume " + id));
+  EXPECT_EQ(differs.code, 1) << differs.output;
+  EXPECT_NE(differs.output.find("was started with --set seed=4 --set train.net.optimizer.lr=0.02; --resume "
+                                "takes the run's own overrides"),
+            std::string::npos)
+      << differs.output;
+  EXPECT_NE(runs(dir.file("runs.sqlite"))[0].status, "finished"); // the refused resume changed nothing
+  Result resumed = run(mhr(dir, "run spec.mhr --resume " + id));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("mhr: resuming with the run's overrides: --set seed=4 --set "
+                                "train.net.optimizer.lr=0.02"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming run " + id), std::string::npos) << resumed.output;
+  EXPECT_EQ(runs(dir.file("runs.sqlite"))[0].status, "finished");
+}
+
 // The results table printed at the end of a run has a column per metric the spec's evaluate stages asked for,
 // read back from the tracker; with --db none, from what the run logged. (Before: always AUC, accuracy,
 // sensitivity, specificity, whatever was asked.)
