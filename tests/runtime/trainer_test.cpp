@@ -13,6 +13,7 @@
 #include "support/error.h"
 #include "tests/runtime/recording_sink.h"
 #include "tests/runtime/test_support.h"
+#include "tracker/cam_overlay.h"
 
 #include <gtest/gtest.h>
 
@@ -188,6 +189,29 @@ TEST(Trainer, LearnsASeparableTaskAndEvaluates) {
     }
   }
   EXPECT_GE(centred, 1);
+
+  // The report's overlay of a trained network's map carries visible heat where the map does (issue 19: the
+  // overlays of a short run were a uniformly blue copy of each image, without a word). At the map's peak the
+  // blended pixel is red-dominated; at its minimum it is not; and such a map is not labelled flat.
+  int hot = 0;
+  for (const CamRecord& c : sink.cams) {
+    ASSERT_EQ(tracker::camProblem(c), "");
+    if (!tracker::camFlatness(c).empty()) continue;
+    tracker::RgbImage o = tracker::renderOverlay(c, 16);
+    ASSERT_EQ(o.width, 16);
+    ASSERT_EQ(o.height, 16);
+    auto at = [&](size_t cell) { // the overlay pixel at the centre of a map cell (the map is 8x8 here)
+      const int y = int(cell / 8) * 2 + 1, x = int(cell % 8) * 2 + 1;
+      const uint8_t* p = &o.pixels[size_t(y * o.width + x) * 3];
+      return int(p[0]) - int(p[2]); // red minus blue
+    };
+    const size_t peak = std::max_element(c.cam.begin(), c.cam.end()) - c.cam.begin();
+    const size_t low = std::min_element(c.cam.begin(), c.cam.end()) - c.cam.begin();
+    EXPECT_GT(at(peak), 60) << c.sampleId;
+    EXPECT_GT(at(peak) - at(low), 100) << c.sampleId;
+    ++hot;
+  }
+  EXPECT_GE(hot, 2) << "most maps of the trained network should not be flat";
 
   // `cam_layer` picks the map: act1 is the full 16x16 resolution, before the pool.
   ec.camLayer = "act1";
