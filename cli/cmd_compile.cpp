@@ -98,6 +98,35 @@ int runEmit(const std::string& what, const CompileArgs& a) {
   return 0;
 }
 
+// What `checkpoint:` and `early_stop:` of a train stage will do, in words (nothing when neither is set).
+std::vector<std::string> selectionVerdicts(const plan::Stage& st) {
+  std::vector<std::string> out;
+  if (st.kind != plan::Stage::Kind::Train) return out;
+  const plan::TrainConfig& t = st.train;
+  auto num = [](double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  };
+  if (t.selectBest)
+    out.push_back("checkpoint: best(" + t.selectBest->text() +
+                  "): hands on the weights of the epoch with the " +
+                  (t.selectBest->maximize ? "highest " : "lowest ") + t.selectBest->text() + " on " +
+                  t.valSplit + " (ties: the earliest), not those of the last epoch");
+  if (t.patience > 0) {
+    std::string line = "early_stop: patience(" + std::to_string(t.patience) + ", on: " + t.stopOn.text() +
+                       "): stops after " + std::to_string(t.patience) + " epochs in a row in which " +
+                       t.stopOn.text() + " gets no more than " + num(t.minDelta) +
+                       (t.stopOn.maximize ? " above" : " below") + " its best so far";
+    line +=
+        "; " + (t.patience + 1 < t.epochs
+                    ? "runs " + std::to_string(t.patience + 1) + " to " + std::to_string(t.epochs) + " epochs"
+                    : "has no effect on a stage of " + std::to_string(t.epochs) + " epochs");
+    out.push_back(line);
+  }
+  return out;
+}
+
 // `mhr explain`: per network, parameters and for every stage that uses it the MACs and the training step's
 // memory (cost model), then the verdict table of morph networks.
 int runExplain(const CompileArgs& a, bool json) {
@@ -137,9 +166,11 @@ int runExplain(const CompileArgs& a, bool json) {
         if (!json) std::cout << "  " << st.key << ": " << error << "\n";
         continue;
       }
+      const std::vector<std::string> selection = selectionVerdicts(st);
       if (json) {
         nlohmann::json js = nlohmann::json::parse(cost::costJson(*report));
         js["stage"] = st.key;
+        if (!selection.empty()) js["selection"] = selection;
         jn["stages"].push_back(js);
       } else {
         std::cout << "  " << st.key << " at " << st.resolution.h << "x" << st.resolution.w << "\n";
@@ -152,6 +183,7 @@ int runExplain(const CompileArgs& a, bool json) {
             continue;
           std::cout << "    " << line << "\n";
         }
+        for (const std::string& v : selection) std::cout << "    " << v << "\n";
       }
     }
     if (np.origin == plan::NetworkPlan::Origin::Morph) {

@@ -148,6 +148,56 @@ LossFunction makeLoss(const plan::LossConfig& cfg, const BatchSource& source, co
   return f;
 }
 
+// The best value of a validation metric so far and how long ago it was reached: `checkpoint: best(...)`
+// (min_delta 0: only a strictly better epoch replaces the best, so ties keep the earliest) and `early_stop`.
+struct BestTracker {
+  plan::ValMetric metric;
+  double minDelta = 0.0;
+  double best = NAN;
+  int64_t bestEpoch = 0; // 1-based; 0 = no epoch yet
+  int64_t badEpochs = 0; // epochs in a row without a gain since bestEpoch
+  bool update(double v, int64_t epoch) {
+    const bool gain = bestEpoch == 0 || (metric.maximize ? v > best + minDelta : v < best - minDelta);
+    if (gain) {
+      best = v;
+      bestEpoch = epoch;
+      badEpochs = 0;
+    } else {
+      ++badEpochs;
+    }
+    return gain;
+  }
+  void save(StateDict& sd, const std::string& prefix) const {
+    sd.add(prefix + ".best_value", torch::tensor(best, torch::kDouble));
+    sd.add(prefix + ".best_epoch", torch::tensor(bestEpoch, torch::kLong));
+    sd.add(prefix + ".bad_epochs", torch::tensor(badEpochs, torch::kLong));
+  }
+  void load(const StateDict& sd, const std::string& prefix, const std::string& path) {
+    const torch::Tensor* b = sd.find(prefix + ".best_value");
+    if (!b)
+      throw UserError(
+          "checkpoint '" + path + "' has no '" + prefix +
+          ".best_value': it was written without this stage's checkpoint/early_stop setting (did the "
+          "spec change?)");
+    best = b->item<double>();
+    bestEpoch = scalar(sd, prefix + ".best_epoch", path);
+    badEpochs = scalar(sd, prefix + ".bad_epochs", path);
+  }
+};
+
+// A validation metric of one epoch; nullopt where it is undefined (an AUC on a split with one class).
+std::optional<double> validationValue(const std::string& metric, const EvaluationSummary& s, double loss) {
+  if (metric == "loss") return std::isfinite(loss) ? std::optional<double>(loss) : std::nullopt;
+  if (metric == "auc") return s.auc;
+  if (metric == "pr_auc") return s.prAuc;
+  if (metric == "accuracy") return s.accuracy;
+  if (metric == "balanced_accuracy") return s.balancedAccuracy;
+  if (metric == "brier") return s.brier;
+  if (metric == "ece") return s.ece;
+  MHR_UNREACHABLE("the compiler let through a validation metric it does not know");
+  return std::nullopt;
+}
+
 } // namespace
 
 CheckpointInfo readCheckpointInfo(const std::string& path) {
@@ -225,6 +275,24 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
   int64_t startEpoch = 0;
   at::Generator generator = compat::defaultGenerator(device);
 
+  // ---- model selection and early stopping (checkpoint: best(val.M), early_stop: patience(N, on: val.M))
+  if ((cfg.selectBest || cfg.patience > 0) && !valSource)
+    throw UserError(ctx.stageKey + ": checkpoint: best(...) and early_stop need a validation split (`val:`)");
+  std::optional<BestTracker> selector, stopper;
+  if (cfg.selectBest) selector = BestTracker{*cfg.selectBest, 0.0};
+  if (cfg.patience > 0) stopper = BestTracker{cfg.stopOn, cfg.minDelta};
+  bool stoppedEarly = false;
+  StateDict bestWeights; // the selected epoch's weights, on the CPU
+  // Beside the checkpoint, so that a resumed stage still hands on the best epoch it trained before.
+  const std::string bestPath = ctx.checkpointPath.empty() ? "" : ctx.checkpointPath + ".best";
+  auto weightsOnCpu = [&] {
+    StateDict out;
+    StateDict model = moduleStateDict(net);
+    for (const std::string& n : model.names())
+      out.add(n, model.at(n).detach().to(torch::kCPU).clone().contiguous());
+    return out;
+  };
+
   // ---- resume
   if (ctx.resume && !ctx.checkpointPath.empty() && std::filesystem::exists(ctx.checkpointPath)) {
     StateDict sd = readStateDict(ctx.checkpointPath);
@@ -249,6 +317,20 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
     }
     if (const torch::Tensor* s = sd.find("scaler.scale")) scaler.scale = s->item<double>();
     if (const torch::Tensor* g = sd.find("scaler.good_steps")) scaler.goodSteps = g->item<int64_t>();
+    if (selector) {
+      selector->load(sd, "select", ctx.checkpointPath);
+      if (selector->bestEpoch > 0) {
+        if (bestPath.empty() || !std::filesystem::exists(bestPath))
+          throw UserError("resume: stage '" + ctx.stageKey + "' selected epoch " +
+                          std::to_string(selector->bestEpoch) + " by " + selector->metric.text() +
+                          ", but its weights '" + bestPath + "' are missing");
+        bestWeights = readStateDict(bestPath);
+      }
+    }
+    if (stopper) {
+      stopper->load(sd, "stop", ctx.checkpointPath);
+      stoppedEarly = scalar(sd, "stop.stopped", ctx.checkpointPath) != 0;
+    }
     startEpoch = info.epochsDone;
     globalStep = info.globalStep;
     result.resumedAtEpoch = startEpoch;
@@ -292,6 +374,11 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
     if (scaler.enabled) {
       sd.add("scaler.scale", torch::tensor(scaler.scale, torch::kDouble));
       sd.add("scaler.good_steps", torch::tensor(scaler.goodSteps, torch::kLong));
+    }
+    if (selector) selector->save(sd, "select");
+    if (stopper) {
+      stopper->save(sd, "stop");
+      sd.add("stop.stopped", torch::tensor(int64_t{stoppedEarly ? 1 : 0}, torch::kLong));
     }
     // Metrics logged so far become durable before the checkpoint that follows them.
     sink.flush();
@@ -352,7 +439,7 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
     pending.clear();
   };
 
-  for (int64_t epoch = startEpoch; epoch < cfg.epochs; ++epoch) {
+  for (int64_t epoch = startEpoch; epoch < cfg.epochs && !stoppedEarly; ++epoch) {
     net.train();
     trainSource.startEpoch(epoch);
     Progress progress(ctx.stageKey + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs),
@@ -464,13 +551,62 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
       sink.logMetric(p + "val_accuracy", s.accuracy, runStep, epoch + 1);
       log << "mhr: " << ctx.stageKey << " epoch " << epoch + 1 << ": val loss " << format(valLoss)
           << (s.auc ? ", val auc " + format(*s.auc) : "") << "\n";
+      for (BestTracker* t : {selector ? &*selector : nullptr, stopper ? &*stopper : nullptr}) {
+        if (!t) continue;
+        const std::string& m = t->metric.metric;
+        std::optional<double> v = validationValue(m, s, valLoss);
+        if (!v)
+          throw UserError(ctx.stageKey + ": " + t->metric.text() + " is undefined after epoch " +
+                          std::to_string(epoch + 1) + " on " + cfg.valSplit +
+                          " (an AUC needs both classes in the split), so epochs cannot be compared by it; "
+                          "select on val.loss, or validate on a split with both classes");
+        if (m != "loss" && m != "auc" && m != "accuracy")
+          sink.logMetric(p + "val_" + m, *v, runStep, epoch + 1);
+        const bool gain = t->update(*v, epoch + 1);
+        if (selector && t == &*selector && gain) {
+          bestWeights = weightsOnCpu();
+          if (!bestPath.empty() && ctx.writeCheckpoints) writeStateDict(bestPath, bestWeights);
+        }
+      }
+      if (stopper && stopper->badEpochs >= cfg.patience && epoch + 1 < cfg.epochs) {
+        stoppedEarly = true;
+        const std::string why = "stopped after epoch " + std::to_string(epoch + 1) + " of " +
+                                std::to_string(cfg.epochs) + ": " + stopper->metric.text() + " has not " +
+                                (stopper->metric.maximize ? "risen" : "fallen") + " by more than " +
+                                format(cfg.minDelta, "%g") + " for " + std::to_string(cfg.patience) +
+                                " epochs (best " + format(stopper->best) + " after epoch " +
+                                std::to_string(stopper->bestEpoch) + ")";
+        sink.setTag(p + "early_stop", why);
+        sink.logMetric(p + "stopped_at_epoch", static_cast<double>(epoch + 1), runStep, epoch + 1);
+        log << "mhr: " << ctx.stageKey << ": early stop: " << why << "\n";
+      }
     }
     writeCheckpoint(epoch + 1);
     if (dist) dist->barrier(ctx.stageKey + ": the end-of-epoch barrier");
     result.epochsDone = epoch + 1;
     if (ctx.onEpochEnd) ctx.onEpochEnd(epoch + 1);
   }
-  result.epochsDone = cfg.epochs;
+  result.epochsDone = std::max(result.epochsDone, startEpoch);
+  result.stoppedEarly = stoppedEarly;
+  // checkpoint: best(...): the stage hands on the selected epoch's weights. The final checkpoint then holds
+  // them, so that a later stage resuming past this one (execute.cpp) loads what this stage handed on.
+  if (selector && selector->bestEpoch > 0) {
+    result.selectedEpoch = selector->bestEpoch;
+    if (selector->bestEpoch != result.epochsDone) {
+      loadStateDict(net, bestWeights, bestPath.empty() ? "the selected epoch's weights" : bestPath);
+      writeCheckpoint(result.epochsDone);
+      if (dist) dist->barrier(ctx.stageKey + ": the selected-weights barrier");
+    }
+    const std::string what = "best(" + selector->metric.text() + "): the weights of epoch " +
+                             std::to_string(selector->bestEpoch) + " of " +
+                             std::to_string(result.epochsDone) + " trained (" + selector->metric.text() +
+                             " " + format(selector->best) + ")";
+    sink.setTag(p + "checkpoint", what);
+    sink.logMetric(p + "selected_epoch", static_cast<double>(selector->bestEpoch),
+                   ctx.stepOffset + globalStep, result.epochsDone);
+    sink.flush();
+    log << "mhr: " << ctx.stageKey << ": checkpoint " << what << "\n";
+  }
   result.globalStep = globalStep;
   return result;
 }

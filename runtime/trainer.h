@@ -4,7 +4,13 @@
 // "train.hr/loss", "train.hr/lr", "train.hr/epoch_loss", "train.hr/val_auc", "train.hr/val_loss"), and a
 // checkpoint written atomically at the end of every epoch holding everything a bit-exact resume needs
 // (weights and buffers, optimizer state, the position in the schedule, random-generator states, the loader
-// position).
+// position, the best validation values so far).
+//
+// Model selection: `checkpoint: best(val.M)` keeps the best epoch's weights (in memory and in
+// CHECKPOINT.best) and hands them on at the end (tag "train.hr/checkpoint", metric
+// "train.hr/selected_epoch"); `early_stop: patience(N, on: val.M)` ends the stage after N epochs without a
+// gain (tag "train.hr/early_stop", metric "train.hr/stopped_at_epoch"). The schedule keeps its planned
+// length.
 //
 // On CUDA: autocast to bf16/fp16 (fp16 with a dynamic loss scaler), channels_last, cudnn.benchmark; on the
 // CPU the stage runs in fp32 (bf16/fp16 requests print a warning). A NaN/Inf loss stops the stage with a
@@ -54,6 +60,8 @@ struct TrainResult {
   int64_t globalStep = 0;
   int64_t resumedAtEpoch = -1; // the epoch count loaded from the checkpoint, -1 = fresh start
   double lastEpochLoss = NAN;
+  int64_t selectedEpoch = 0; // checkpoint: best(...): the epoch whose weights the stage handed on (1-based)
+  bool stoppedEarly = false; // early_stop ended the stage before its last epoch
 };
 
 TrainResult train(NetworkImpl& net, const plan::TrainConfig& config, BatchSource& trainSource,

@@ -1,5 +1,6 @@
 #include "compiler/lower/lower_config.h"
 
+#include "compiler/sema/schema.h"
 #include "support/assert.h"
 #include "support/files.h"
 
@@ -179,6 +180,18 @@ plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
   if (auto* v = attr(s, "workers")) t.workers = v->intValue;
   if (auto* v = attr(s, "steps_per_epoch")) t.maxStepsPerEpoch = v->intValue;
   if (auto* v = attr(s, "drop_last")) t.dropLast = v->boolValue;
+  // The checker has made sure the metric is `val.M` with M one of sema::selectionMetrics().
+  auto valMetric = [](const ast::Value& path) {
+    const std::string m = path.path.segments.size() == 2 ? path.path.segments[1] : "loss";
+    return plan::ValMetric{m, sema::higherIsBetter(m)};
+  };
+  if (auto* v = attr(s, "checkpoint"); v && v->calleeName() == "best")
+    if (const ast::Value* on = argument(*v, 0, "on")) t.selectBest = valMetric(*on);
+  if (auto* v = attr(s, "early_stop"); v && v->calleeName() == "patience") {
+    if (const ast::Value* n = argument(*v, 0, "epochs")) t.patience = n->intValue;
+    if (const ast::Value* on = argument(*v, 1, "on")) t.stopOn = valMetric(*on);
+    t.minDelta = number(*v, "min_delta", 0.0);
+  }
   return t;
 }
 

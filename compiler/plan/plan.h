@@ -7,6 +7,7 @@
 #include "compiler/plan/value.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,13 @@ struct LrGroup {
   double multiplier; // lr multiplier for parameters under it
 };
 
+// A validation metric a train stage selects or stops on: `val.auc` -> {"auc", true}.
+struct ValMetric {
+  std::string metric;   // loss | auc | pr_auc | accuracy | balanced_accuracy | brier | ece
+  bool maximize = true; // false for loss, brier, ece
+  std::string text() const { return "val." + metric; }
+};
+
 struct TrainConfig {
   int64_t epochs = 1;
   int64_t batch = 8;
@@ -79,6 +87,14 @@ struct TrainConfig {
   int64_t workers = 2;          // data loader threads
   int64_t maxStepsPerEpoch = 0; // 0 = whole split
   bool dropLast = false;        // leave out each epoch's last, smaller batch
+  // `checkpoint: best(val.M)`: the stage hands on the weights of the epoch with the best val.M (ties: the
+  // earliest); unset = the last epoch's (`checkpoint: last`).
+  std::optional<ValMetric> selectBest;
+  // `early_stop: patience(N, on: val.M, min_delta: d)`: stop after N epochs in a row without a gain of more
+  // than d over the best val.M so far; 0 = off.
+  int64_t patience = 0;
+  ValMetric stopOn{"loss", false};
+  double minDelta = 0.0;
 };
 
 struct EvalConfig {

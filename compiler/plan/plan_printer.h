@@ -5,11 +5,16 @@
 
 #include "compiler/plan/plan.h"
 
+#include <ostream>
 #include <string>
 
 namespace mhr::plan {
 
 std::string printPlan(const ExperimentPlan& plan);
+// Its sections, one at a time (compiler/plan/stage_hash.cpp hashes those a stage depends on).
+void printDataset(std::ostream& out, const DatasetConfig& dataset);
+void printNetwork(std::ostream& out, const NetworkPlan& network);
+void printStage(std::ostream& out, size_t index, const Stage& stage);
 std::string
 describeRecipe(const MorphRecipe& recipe); // one line: "widen 16 -> 32 channels, split random, ..."
 

@@ -358,6 +358,69 @@ private:
     if (train && st.block)
       if (const ast::Attribute* val = st.block->find("val"))
         if (val->value.kind == ast::Value::Kind::Path) useSplit(val->value.path, "'val'");
+    if (train && st.block) checkModelSelection(*st.block);
+  }
+
+  // `checkpoint: best(val.M)` and `early_stop: patience(N, on: val.M)`: M is a selection metric, the stage
+  // validates (`val:`), and a patience the stage's epochs cannot reach is said to have no effect.
+  void checkModelSelection(const ast::Block& block) {
+    const ast::Attribute* val = block.find("val");
+    auto callArg = [](const ast::Value& call, size_t position, const char* name) -> const ast::Value* {
+      size_t k = 0;
+      for (const auto& a : call.args) {
+        if (!a.name && k++ == position) return &a.value;
+        if (a.name && a.name->text == name) return &a.value;
+      }
+      return nullptr;
+    };
+    auto checkMetric = [&](const ast::Value& path) {
+      if (path.kind != ast::Value::Kind::Path) return; // the schema reported it
+      const auto& seg = path.path.segments;
+      const auto& names = selectionMetrics();
+      if (seg.size() == 2 && seg[0] == "val" && std::find(names.begin(), names.end(), seg[1]) != names.end())
+        return;
+      std::vector<std::string> choices;
+      for (const std::string& m : names) choices.push_back("val." + m);
+      auto b = diags_.error("E0206", path.range,
+                            "'" + path.path.str() + "' is not a validation metric a stage can select on");
+      // `best(auc)`: the metric without its split.
+      std::string guess = seg.size() == 1 && std::find(names.begin(), names.end(), seg[0]) != names.end()
+                              ? "val." + seg[0]
+                              : support::closestMatch(path.path.str(), choices);
+      if (!guess.empty())
+        b.note("did you mean '" + guess + "'?");
+      else
+        b.note("expected one of: " + support::join(choices, ", ") +
+               " (metrics at an operating point, such as sensitivity, are not selectable)");
+    };
+    auto needsVal = [&](const ast::Attribute& a, const std::string& what) {
+      if (!val)
+        diags_
+            .error("E0210", a.value.range,
+                   what + " compares epochs on a validation split, and this stage has none")
+            .note("add `val: DATASET.val` to the train block");
+    };
+    if (const ast::Attribute* c = block.find("checkpoint");
+        c && c->value.kind == ast::Value::Kind::Call && c->value.calleeName() == "best") {
+      if (const ast::Value* on = callArg(c->value, 0, "on")) checkMetric(*on);
+      needsVal(*c, "checkpoint: best(...)");
+    }
+    if (const ast::Attribute* e = block.find("early_stop");
+        e && e->value.kind == ast::Value::Kind::Call && e->value.calleeName() == "patience") {
+      if (const ast::Value* on = callArg(e->value, 1, "on")) checkMetric(*on);
+      needsVal(*e, "early_stop: patience(...)");
+      const ast::Attribute* epochs = block.find("epochs");
+      const ast::Value* n = callArg(e->value, 0, "epochs");
+      // Stopping needs N epochs without a gain after the first: it can happen after epoch N + 1 at the
+      // earliest, and stopping after the last epoch changes nothing.
+      if (epochs && epochs->value.kind == ast::Value::Kind::Int && n && n->kind == ast::Value::Kind::Int &&
+          n->intValue + 1 >= epochs->value.intValue)
+        diags_.warning("W0003", n->range,
+                       "early_stop: patience(" + std::to_string(n->intValue) +
+                           ") has no effect: a stage of " + std::to_string(epochs->value.intValue) +
+                           " epochs could stop after epoch " + std::to_string(n->intValue + 1) +
+                           " at the earliest");
+    }
   }
 
   void sweep(const ast::SweepStmt& s) {

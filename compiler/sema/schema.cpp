@@ -633,7 +633,23 @@ const BlockSchema& trainBlock() {
        opt("workers", intType(0.0, 256.0), "2"),
        opt("steps_per_epoch", intType(1.0), "the whole split"),
        opt("drop_last", boolType(), "false",
-           "leave out an epoch's last, smaller batch (a batch larger than the split is then an error)")}};
+           "leave out an epoch's last, smaller batch (a batch larger than the split is then an error)"),
+       opt("checkpoint",
+           callType({{"last", {}, 0, "hand on the weights of the last epoch"},
+                     {"best",
+                      {req("on", pathType())},
+                      1,
+                      "hand on the weights of the epoch with the best validation metric (val.auc, val.loss, "
+                      "...; ties: the earliest)"}}),
+           "last", "which epoch's weights the stage hands on; best(...) needs `val:`"),
+       opt("early_stop",
+           callType({{"off", {}, 0, "train every epoch"},
+                     {"patience",
+                      {req("epochs", intType(1.0, 1e6)), opt("on", pathType(), "val.loss"),
+                       opt("min_delta", floatType(0.0), "0", "smallest change that counts as a gain")},
+                      2,
+                      "stop after N epochs in a row without a gain over the best validation metric"}}),
+           "off", "needs `val:`")}};
   return s;
 }
 
@@ -643,6 +659,16 @@ const std::vector<std::string>& metricNames() {
                                                  "precision",   "npv",    "f1",          "brier",
                                                  "ece",         "loss"};
   return names;
+}
+
+const std::vector<std::string>& selectionMetrics() {
+  static const std::vector<std::string> names = {"loss",  "auc", "pr_auc", "accuracy", "balanced_accuracy",
+                                                 "brier", "ece"};
+  return names;
+}
+
+bool higherIsBetter(const std::string& metric) {
+  return metric != "loss" && metric != "brier" && metric != "ece";
 }
 
 const BlockSchema& evaluateBlock() {

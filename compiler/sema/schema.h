@@ -93,5 +93,9 @@ const std::vector<std::string>& chestXray14Labels();
 // Every name `metrics:` accepts; runtime/evaluator.cpp logs each (tests/runtime/trainer_test.cpp holds it to
 // that).
 const std::vector<std::string>& metricNames();
+// The validation metrics `checkpoint: best(val.M)` and `early_stop: patience(N, on: val.M)` accept: those
+// that need no operating point, computed after every epoch. loss, brier and ece are better lower.
+const std::vector<std::string>& selectionMetrics();
+bool higherIsBetter(const std::string& metric);
 
 } // namespace mhr::sema

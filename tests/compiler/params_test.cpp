@@ -28,6 +28,7 @@ train hr on mammo.train at 64x52 {
   epochs: 1
   batch: 4
   optimizer: sgd(lr: 0.01)
+  val: mammo.val
 }
 evaluate hr on mammo.test at 64x52 { metrics: [auc] }
 )";
@@ -65,10 +66,12 @@ const std::map<std::string, std::string> kTrain = {
     {"deterministic", "false"},
     {"cudnn_benchmark", "false"},
     {"sync_bn", "true"},
-    {"val", "mammo.val"},
+    {"val", "mammo.test"},
     {"workers", "0"},
     {"steps_per_epoch", "2"},
     {"drop_last", "true"},
+    {"checkpoint", "best(val.auc)"},
+    {"early_stop", "patience(1, on: val.auc)"},
 };
 const std::map<std::string, std::string> kEvaluate = {
     {"metrics", "[auc, f1]"},  {"threshold", "eer"}, {"bootstrap", "10"}, {"ci", "0.9"}, {"cam", "2"},

@@ -115,6 +115,62 @@ TEST(Execute, RunsStagesInOrderAndReportsEverything) {
   EXPECT_THROW(execute(p, resumeWithoutDir, sink), UserError);
 }
 
+// checkpoint: best(val.loss) + early_stop through the whole run: the evaluation after the stage sees the
+// selected epoch's weights — exactly what a run that trains only that many epochs evaluates (a constant
+// schedule and per-epoch loader seeds make epochs 1..S the same in both) — and the run records the choice.
+std::string selectionSpec(const std::string& trainExtra) {
+  return "experiment \"runtime/selection\"\nseed 5\n"
+         "dataset d = synthetic_mammo(count: 48, size: 64x52, seed: 3)\n"
+         "network base = tiny_cnn(classes: 2, in_channels: 1)\n"
+         "train base on d.train at 32x26 {\n  batch: 8\n  optimizer: sgd(lr: 0.2, momentum: 0.9)\n"
+         "  val: d.val\n" +
+         trainExtra +
+         "}\n"
+         "evaluate base on d.test at 32x26 { metrics: [auc, loss]; bootstrap: 0 }\n";
+}
+
+TEST(Execute, BestCheckpointIsWhatTheEvaluationSees) {
+  test::TempDir dir;
+  auto run = [&](const std::string& name, const std::string& extra, test::RecordingSink& sink) {
+    support::writeFileAtomic(dir.file(name + ".mhr"), selectionSpec(extra));
+    plan::ExperimentPlan p = compileSpec(dir.file(name + ".mhr"));
+    ExecuteOptions o;
+    o.device = "cpu";
+    o.checkpointDir = dir.file(name + "-ckpt");
+    o.cacheDir = dir.file("cache");
+    o.progress = false;
+    std::ostringstream log;
+    o.log = &log;
+    execute(p, o, sink);
+    return log.str();
+  };
+  test::RecordingSink selected;
+  const std::string log = run("a",
+                              "  epochs: 8\n  checkpoint: best(val.loss)\n"
+                              "  early_stop: patience(2, on: val.loss)\n",
+                              selected);
+  const double epoch = selected.last("train.base/selected_epoch");
+  ASSERT_FALSE(std::isnan(epoch)) << log;
+  const int64_t s = static_cast<int64_t>(epoch);
+  ASSERT_GE(s, 1);
+  EXPECT_NE(selected.tags.at("train.base/checkpoint")
+                .find("best(val.loss): the weights of epoch " + std::to_string(s)),
+            std::string::npos);
+  EXPECT_NE(log.find("train.base: checkpoint best(val.loss)"), std::string::npos) << log;
+  int64_t epochs = 0;
+  for (const auto& m : selected.metrics) epochs += m.key == "train.base/epoch_loss";
+  if (selected.tags.count("train.base/early_stop")) {
+    EXPECT_EQ(epochs, s + 2);
+  }
+
+  test::RecordingSink shorter;
+  run("b", "  epochs: " + std::to_string(s) + "\n", shorter);
+  ASSERT_EQ(selected.predictions.size(), 1u);
+  ASSERT_EQ(shorter.predictions.size(), 1u);
+  EXPECT_EQ(selected.predictions[0].scores, shorter.predictions[0].scores);
+  EXPECT_EQ(selected.last("evaluate.base/auc"), shorter.last("evaluate.base/auc"));
+}
+
 // A batch larger than the training split is said, never silently shrunk (issue 20: batch 100000 on 14
 // images trained with batch 14 without a word).
 TEST(Execute, BatchLargerThanTheSplitIsAWarning) {

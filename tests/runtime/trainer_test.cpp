@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 namespace mhr::runtime {
 namespace {
@@ -429,6 +430,158 @@ TEST(Trainer, InterruptedStageResumesToIdenticalWeights) {
   Network other = freshNet(noBatchNorm(), 1);
   auto srcD = source(data, 8);
   EXPECT_THROW(train(*other, c, *srcD, nullptr, again, sinkB), UserError);
+}
+
+// A validation split whose labels are the training split's flipped: the better the network learns the
+// training task, the worse its validation loss, so the best validation epoch is an early one, not the last.
+std::unique_ptr<BatchSource> flippedValidation(const Toy& t) {
+  return source(Toy{t.images, 1 - t.labels}, 8, false);
+}
+
+// The epoch whose validation loss is the lowest (ties: the earliest), from what the trainer logged.
+int64_t bestEpochByValLoss(const test::RecordingSink& sink) {
+  int64_t best = 0;
+  double value = INFINITY;
+  for (const test::MetricPoint& m : sink.metrics)
+    if (m.key == "train.toy/val_loss" && m.value < value) {
+      value = m.value;
+      best = m.epoch;
+    }
+  return best;
+}
+
+TEST(Trainer, CheckpointBestHandsOnTheBestValidationEpochNotTheLast) {
+  test::TempDir dir;
+  Toy data = toyData(32, 21);
+  plan::TrainConfig c = config(4, 8);
+  c.selectBest = plan::ValMetric{"loss", false};
+  Network net = freshNet(tiny(), 3);
+  std::map<int64_t, StateDict> perEpoch;
+  TrainContext ctx = context(dir.file("s.ckpt"));
+  ctx.onEpochEnd = [&](int64_t e) { perEpoch[e] = snapshot(*net); };
+  test::RecordingSink sink;
+  auto src = source(data, 8);
+  auto val = flippedValidation(data);
+  TrainResult r = train(*net, c, *src, val.get(), ctx, sink);
+  const int64_t best = bestEpochByValLoss(sink);
+  ASSERT_GE(best, 1);
+  EXPECT_LT(best, 4) << "the flipped validation split should make an early epoch the best";
+  EXPECT_EQ(r.selectedEpoch, best);
+  EXPECT_EQ(r.epochsDone, 4);
+  expectIdentical(snapshot(*net), perEpoch.at(best));
+  EXPECT_EQ(sink.last("train.toy/selected_epoch"), static_cast<double>(best));
+  EXPECT_NE(sink.tags.at("train.toy/checkpoint").find("epoch " + std::to_string(best) + " of 4"),
+            std::string::npos)
+      << sink.tags.at("train.toy/checkpoint");
+  // The final checkpoint holds the selected weights: a later stage resuming past this one loads them.
+  Network loaded(tiny());
+  loadCheckpointWeights(*loaded, dir.file("s.ckpt"));
+  expectIdentical(snapshot(*loaded), perEpoch.at(best));
+
+  // checkpoint: last (the default) hands on the last epoch.
+  plan::TrainConfig last = config(4, 8);
+  Network plain = freshNet(tiny(), 3);
+  test::RecordingSink sinkLast;
+  auto src2 = source(data, 8);
+  auto val2 = flippedValidation(data);
+  TrainResult rl = train(*plain, last, *src2, val2.get(), context(), sinkLast);
+  EXPECT_EQ(rl.selectedEpoch, 0);
+  expectIdentical(snapshot(*plain), perEpoch.at(4));
+
+  // Without a validation split there is nothing to select on: a clear error, not the last epoch.
+  Network lone = freshNet(tiny(), 3);
+  auto src3 = source(data, 8);
+  test::RecordingSink sinkLone;
+  EXPECT_THROW(train(*lone, c, *src3, nullptr, context(), sinkLone), UserError);
+}
+
+TEST(Trainer, EarlyStopEndsTheStageAfterPatienceEpochsWithoutAGain) {
+  Toy data = toyData(32, 21);
+  plan::TrainConfig c = config(10, 8);
+  c.patience = 2;
+  c.stopOn = plan::ValMetric{"loss", false};
+  Network net = freshNet(tiny(), 3);
+  test::RecordingSink sink;
+  auto src = source(data, 8);
+  auto val = flippedValidation(data);
+  TrainResult r = train(*net, c, *src, val.get(), context(), sink);
+  const int64_t best = bestEpochByValLoss(sink);
+  EXPECT_TRUE(r.stoppedEarly);
+  EXPECT_EQ(r.epochsDone, best + 2) << "patience 2: two epochs without a gain after the best one";
+  EXPECT_LT(r.epochsDone, 10);
+  EXPECT_EQ(sink.last("train.toy/stopped_at_epoch"), static_cast<double>(r.epochsDone));
+  EXPECT_NE(sink.tags.at("train.toy/early_stop").find("stopped after epoch " + std::to_string(r.epochsDone)),
+            std::string::npos)
+      << sink.tags.at("train.toy/early_stop");
+  int64_t epochsLogged = 0;
+  for (const test::MetricPoint& m : sink.metrics) epochsLogged += m.key == "train.toy/epoch_loss";
+  EXPECT_EQ(epochsLogged, r.epochsDone);
+
+  // A min_delta larger than any change: no epoch after the first counts as a gain.
+  c.minDelta = 1e9;
+  Network again = freshNet(tiny(), 3);
+  test::RecordingSink sink2;
+  auto src2 = source(data, 8);
+  auto val2 = flippedValidation(data);
+  TrainResult r2 = train(*again, c, *src2, val2.get(), context(), sink2);
+  EXPECT_EQ(r2.epochsDone, 3);
+
+  // On a metric that is better higher (accuracy), the same split stops as well.
+  c.minDelta = 0;
+  c.stopOn = plan::ValMetric{"auc", true};
+  Network third = freshNet(tiny(), 3);
+  test::RecordingSink sink3;
+  auto src3 = source(data, 8);
+  auto val3 = flippedValidation(data);
+  TrainResult r3 = train(*third, c, *src3, val3.get(), context(), sink3);
+  EXPECT_TRUE(r3.stoppedEarly);
+}
+
+TEST(Trainer, InterruptedSelectionAndEarlyStopResumeToTheSameResult) {
+  test::TempDir dir;
+  Toy data = toyData(32, 21);
+  plan::TrainConfig c = config(10, 8);
+  c.selectBest = plan::ValMetric{"loss", false};
+  c.patience = 2;
+  c.stopOn = plan::ValMetric{"loss", false};
+  Network a = freshNet(tiny(2, 0.3), 5);
+  StateDict initial = snapshot(*a);
+  test::RecordingSink sinkA;
+  auto srcA = source(data, 8);
+  auto valA = flippedValidation(data);
+  torch::manual_seed(7);
+  TrainResult ra = train(*a, c, *srcA, valA.get(), context(dir.file("a.ckpt")), sinkA);
+  ASSERT_TRUE(ra.stoppedEarly);
+  ASSERT_GE(ra.epochsDone, 2);
+
+  // Killed after the epoch that decides the stop (its checkpoint is written, the selection not yet handed
+  // on), and once more after epoch 1; both resume to what the uninterrupted stage handed on.
+  for (int64_t killAt : {ra.epochsDone, int64_t{1}}) {
+    SCOPED_TRACE("killed after epoch " + std::to_string(killAt));
+    const std::string ckpt = dir.file("b" + std::to_string(killAt) + ".ckpt");
+    Network b(tiny(2, 0.3));
+    loadStateDict(*b, initial, "initial");
+    test::RecordingSink sinkB;
+    auto srcB = source(data, 8);
+    auto valB = flippedValidation(data);
+    TrainContext ctx = context(ckpt);
+    ctx.onEpochEnd = [killAt](int64_t e) {
+      if (e == killAt) throw std::runtime_error("killed");
+    };
+    torch::manual_seed(7);
+    EXPECT_THROW(train(*b, c, *srcB, valB.get(), ctx, sinkB), std::runtime_error);
+    torch::manual_seed(12345);
+    Network resumed(tiny(2, 0.3));
+    TrainContext again = context(ckpt);
+    again.resume = true;
+    auto srcC = source(data, 8);
+    auto valC = flippedValidation(data);
+    TrainResult rr = train(*resumed, c, *srcC, valC.get(), again, sinkB);
+    EXPECT_EQ(rr.epochsDone, ra.epochsDone);
+    EXPECT_EQ(rr.selectedEpoch, ra.selectedEpoch);
+    EXPECT_TRUE(rr.stoppedEarly);
+    expectIdentical(snapshot(*a), snapshot(*resumed));
+  }
 }
 
 TEST(Trainer, MultiLabelBceWithPositiveWeightsAndClearErrors) {
