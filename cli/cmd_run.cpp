@@ -68,6 +68,7 @@ struct RunArgs {
   int64_t threads = 0;
   std::string cacheDir; // prepared-image caches ("" = each data set's `cache:` option, else ./.mhr-cache)
   int64_t sweepIndex = -1;
+  bool noReuse = false; // --no-reuse: every sweep member trains every stage
   std::string sweepId;
   int64_t nproc = 1;
   int64_t distTimeout = 0; // seconds; 0 = $MHR_DIST_TIMEOUT or 300
@@ -354,7 +355,8 @@ int runFollower(const RunArgs& a, const plan::ExperimentPlan& plan, const std::s
 }
 
 int runOne(const RunArgs& a, const compiler::CompileResult& compiled,
-           const std::vector<std::string>& overrides, const std::map<std::string, std::string>& extraTags) {
+           const std::vector<std::string>& overrides, const std::map<std::string, std::string>& extraTags,
+           runtime::StageReuse* reuse = nullptr) {
   const plan::ExperimentPlan& plan = *compiled.plan;
   const std::string storeKey = "run" + std::to_string(gDist.member++);
   if (gDist.group && !gDist.group->isRoot()) return runFollower(a, plan, storeKey);
@@ -451,6 +453,14 @@ int runOne(const RunArgs& a, const compiler::CompileResult& compiled,
   options.threads = a.threads;
   options.cacheDir = a.cacheDir;
   options.distributed = gDist.group;
+  if (reuse && !resuming && !gDist.group) {
+    auto index = extraTags.find("sweep.index");
+    reuse->currentRun =
+        "run " + runId.substr(0, 8) +
+        (index != extraTags.end() ? " (sweep member " + std::to_string(std::stoll(index->second) + 1) + ")"
+                                  : std::string());
+    options.reuse = reuse;
+  }
   if (gDist.group) installTestKillHook(options, gDist.group->rank());
   std::optional<KillAfterStepSink> killer;
   if (const char* k = std::getenv("MHR_TEST_KILL_AFTER_STEP"))
@@ -756,6 +766,8 @@ int runCommand(const RunArgs& args, const std::vector<std::string>& argv) {
     for (size_t i = 0; i < members.size(); ++i) chosen.push_back(i);
   }
   int failures = 0;
+  // Train stages with the same inputs in several members train once (runtime/execute.h: StageReuse).
+  runtime::StageReuse reuse;
   for (size_t i : chosen) {
     std::vector<std::string> overrides = a.overrides;
     overrides.insert(overrides.end(), members[i].overrides.begin(), members[i].overrides.end());
@@ -769,7 +781,7 @@ int runCommand(const RunArgs& args, const std::vector<std::string>& argv) {
     }
     std::map<std::string, std::string> tags = {
         {"sweep", sweepId}, {"sweep.index", std::to_string(i)}, {"sweep.label", members[i].label}};
-    if (runOne(a, member, overrides, tags) != 0) {
+    if (runOne(a, member, overrides, tags, a.noReuse ? nullptr : &reuse) != 0) {
       ++failures;
       if (gDist.group) break; // the process group may be broken: stop the sweep on every rank
     }
@@ -814,6 +826,9 @@ void registerRunCommand(CLI::App& app, Runner& run) {
   cmd->add_option("--sweep-index", a->sweepIndex,
                   "run only this member of the spec's sweep (0-based; Slurm arrays)");
   cmd->add_option("--sweep-id", a->sweepId, "sweep id to tag the runs with (default: a new one)");
+  cmd->add_flag("--no-reuse", a->noReuse,
+                "sweeps: train every stage in every member, even where an earlier member trained it with the "
+                "same inputs");
   cmd->add_option("--nproc", a->nproc, "local data-parallel processes (default 1; docs/distributed.md)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--dist-timeout", a->distTimeout,

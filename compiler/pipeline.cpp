@@ -7,6 +7,7 @@
 #include "compiler/ir/paths.h"
 #include "compiler/ir/shapes.h"
 #include "compiler/lower/lower_config.h"
+#include "compiler/plan/stage_hash.h"
 #include "compiler/sema/overrides.h"
 #include "support/assert.h"
 #include "support/sha256.h"
@@ -310,6 +311,9 @@ CompileResult compile(const std::string& path, const std::string* text, const Co
     r.plan = lowerPlan(path, *r.program, *r.symbols, *r.sources);
     for (const auto& n : r.networks) r.plan->networks.push_back(lowerNetwork(n, *r.sources));
     r.plan->params = lower::flattenParams(*r.plan);
+    // Last: a stage's hash covers its network's definition and the data sets it reads.
+    std::vector<std::string> hashes = plan::stageInputHashes(*r.plan);
+    for (size_t i = 0; i < hashes.size(); ++i) r.plan->stages[i].inputHash = hashes[i];
   }
   return r;
 }

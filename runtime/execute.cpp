@@ -47,6 +47,38 @@ ParamValue toParam(const plan::Value& v) {
   }
 }
 
+// Forwards everything; keeps what a train stage logs under its own key, for StageReuse.
+class StageCapture : public MetricsSink {
+public:
+  StageCapture(MetricsSink& inner, std::string prefix, int64_t stepBase)
+      : inner_(inner), prefix_(std::move(prefix)), stepBase_(stepBase) {}
+  void logParam(const std::string& k, const ParamValue& v) override { inner_.logParam(k, v); }
+  void logMetric(const std::string& key, double value, int64_t step, int64_t epoch) override {
+    inner_.logMetric(key, value, step, epoch);
+    if (key.compare(0, prefix_.size(), prefix_) == 0)
+      metrics.push_back({key, value, step - stepBase_, epoch});
+  }
+  void setTag(const std::string& k, const std::string& v) override {
+    inner_.setTag(k, v);
+    if (k.compare(0, prefix_.size(), prefix_) == 0) tags.emplace_back(k, v);
+  }
+  void logEnvironment(const std::map<std::string, std::string>& f) override { inner_.logEnvironment(f); }
+  void logVerdict(const VerdictRecord& v) override { inner_.logVerdict(v); }
+  void logLineage(const LineageRecord& l) override { inner_.logLineage(l); }
+  void logArtifact(const ArtifactRecord& a) override { inner_.logArtifact(a); }
+  void logPredictions(const PredictionSet& p) override { inner_.logPredictions(p); }
+  void logCam(const CamRecord& c) override { inner_.logCam(c); }
+  void flush() override { inner_.flush(); }
+
+  std::vector<ReusedMetric> metrics;
+  std::vector<std::pair<std::string, std::string>> tags;
+
+private:
+  MetricsSink& inner_;
+  std::string prefix_;
+  int64_t stepBase_;
+};
+
 struct LiveNetwork {
   const plan::NetworkPlan* plan = nullptr;
   Network net{nullptr};
@@ -263,6 +295,10 @@ private:
       log_ << "mhr: " << stage.key << ": finished before the resume; weights from " << ckpt << "\n";
       return;
     }
+    const bool reusable =
+        options_.reuse && !options_.distributed && !ckpt.empty() && !stage.inputHash.empty();
+    if (reusable && reuseStage(stage, live, ckpt, outcome)) return;
+    StageCapture capture(sink_, stage.key + "/", runStep_);
     const uint64_t seed = verify::deriveSeed(static_cast<uint64_t>(plan_.seed), stage.key, 0);
     torch::manual_seed(static_cast<int64_t>(seed & 0x7fffffffffffffffULL));
     configureBackends(device_, cfg.deterministic, cfg.cudnnBenchmark);
@@ -315,8 +351,8 @@ private:
     live.net->setCheckpointSegments(segments);
     // Logged at the stage's first step: a stage resumed from its checkpoint logged it before.
     if (!(options_.resume && std::filesystem::exists(ckpt)))
-      sink_.logMetric(stage.key + "/memory_estimate_bytes", static_cast<double>(cp.memory.totalBytes()),
-                      runStep_, 0);
+      capture.logMetric(stage.key + "/memory_estimate_bytes", static_cast<double>(cp.memory.totalBytes()),
+                        runStep_, 0);
     if (!segments.empty())
       log_ << "mhr: " << stage.key << ": activation checkpointing over " << segments.size()
            << " segment(s)\n";
@@ -359,7 +395,7 @@ private:
     };
     TrainResult r;
     try {
-      r = train(*live.net, cfg, *trainSrc, valSrc.get(), ctx, sink_);
+      r = train(*live.net, cfg, *trainSrc, valSrc.get(), ctx, capture);
     } catch (const std::bad_alloc&) {
       throw outOfMemory("the host could not allocate memory");
     } catch (const c10::OutOfMemoryError& e) {
@@ -368,9 +404,63 @@ private:
     live.net->setCheckpointSegments({});
     runStep_ += r.globalStep;
     const int64_t peak = peakMemoryBytes(device_);
-    if (peak >= 0) sink_.logMetric(stage.key + "/peak_memory_bytes", static_cast<double>(peak), runStep_, 0);
+    if (peak >= 0)
+      capture.logMetric(stage.key + "/peak_memory_bytes", static_cast<double>(peak), runStep_, 0);
     live.lastStage = stage.key;
     outcome.trainLoss = r.lastEpochLoss;
+    // A stage trained from its start here can serve later sweep members (a resumed one logged only part).
+    if (reusable && r.resumedAtEpoch < 0) {
+      ReusableStage done;
+      done.from = options_.reuse->currentRun;
+      done.checkpoint = ckpt;
+      done.steps = r.globalStep;
+      done.metrics = std::move(capture.metrics);
+      done.tags = std::move(capture.tags);
+      options_.reuse->byHash[stage.inputHash] = std::move(done);
+    }
+  }
+
+  // StageReuse: a stage with the same inputs that an earlier run of this process trained is not trained
+  // again. Its final checkpoint is copied into this run's folder (with this run's step, so that resume reads
+  // the right one), its weights loaded, its metrics and stage tags logged again at this run's steps.
+  bool reuseStage(const plan::Stage& stage, LiveNetwork& live, const std::string& ckpt,
+                  StageOutcome& outcome) {
+    auto it = options_.reuse->byHash.find(stage.inputHash);
+    if (it == options_.reuse->byHash.end() || !std::filesystem::exists(it->second.checkpoint)) return false;
+    const ReusableStage& from = it->second;
+    // The data sets it read: their provenance belongs to this run too.
+    dataset(stage.dataset);
+    if (const std::string& v = stage.train.valSplit; !v.empty() && v.rfind('.') != std::string::npos)
+      dataset(v.substr(0, v.rfind('.')));
+    if (root_) {
+      StateDict in = readStateDict(from.checkpoint), sd;
+      for (const std::string& n : in.names())
+        sd.add(n, n == "progress.run_step" ? torch::tensor(runStep_ + from.steps, torch::kLong) : in.at(n));
+      writeStateDict(ckpt, sd);
+      if (std::filesystem::exists(from.checkpoint + ".best"))
+        std::filesystem::copy_file(from.checkpoint + ".best", ckpt + ".best",
+                                   std::filesystem::copy_options::overwrite_existing);
+      ArtifactRecord a;
+      a.kind = "checkpoint";
+      a.path = ckpt;
+      a.sha256 = support::sha256File(ckpt);
+      a.bytes = static_cast<int64_t>(std::filesystem::file_size(ckpt));
+      a.stage = stage.key;
+      sink_.logArtifact(a);
+    }
+    loadCheckpointWeights(*live.net, ckpt);
+    for (const ReusedMetric& m : from.metrics) {
+      sink_.logMetric(m.key, m.value, runStep_ + m.step, m.epoch);
+      if (m.key == stage.key + "/epoch_loss") outcome.trainLoss = m.value;
+    }
+    for (const auto& [k, v] : from.tags) sink_.setTag(k, v);
+    sink_.setTag(stage.key + "/reused_from", from.from + "; same inputs " + stage.inputHash.substr(0, 16));
+    runStep_ += from.steps;
+    live.lastStage = stage.key;
+    outcome.reusedFrom = from.from;
+    log_ << "mhr: " << stage.key << ": reused from " << from.from << " (same inputs "
+         << stage.inputHash.substr(0, 12) << "): not trained again\n";
+    return true;
   }
 
   void runEvaluate(const plan::Stage& stage, StageOutcome& outcome) {

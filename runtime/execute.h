@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -30,6 +31,29 @@
 namespace mhr::runtime {
 
 class Distributed;
+
+// Train stages that an earlier run of this process finished with the same inputs (plan::Stage::inputHash):
+// `mhr run` of a sweep passes one StageReuse to every member, so a stage that all members share (the base
+// network's training when the sweep varies only the morph child's lr) trains once. A reused stage copies the
+// earlier run's final checkpoint into this run's folder, loads it, logs the earlier run's metrics and stage
+// tags again at this run's steps, and records tag "STAGE/reused_from". Filled by execute() as stages finish.
+struct ReusedMetric {
+  std::string key; // "train.base/loss"
+  double value;
+  int64_t step; // relative to the stage's first step (step - the stage's step offset)
+  int64_t epoch;
+};
+struct ReusableStage {
+  std::string from;       // who trained it, for people: "run 1a2b3c4d (sweep member 1)"
+  std::string checkpoint; // its final checkpoint (and CHECKPOINT.best beside it, when it selected an epoch)
+  int64_t steps = 0;      // optimizer steps it took
+  std::vector<ReusedMetric> metrics;
+  std::vector<std::pair<std::string, std::string>> tags; // its "STAGE/..." tags
+};
+struct StageReuse {
+  std::string currentRun; // the `from` text for what this run adds
+  std::map<std::string, ReusableStage> byHash;
+};
 
 struct ExecuteOptions {
   std::string device = "auto"; // cpu | cuda | cuda:N | auto
@@ -47,15 +71,19 @@ struct ExecuteOptions {
   // Only rank 0 writes checkpoints and stage markers (in a folder every rank can read, for resume). The
   // device is the group's (cuda:LOCAL_RANK on CUDA). nullptr = one process.
   std::shared_ptr<Distributed> distributed;
+  // Sweeps: train stages to reuse, and where finished ones are added (nullptr = train every stage). Needs a
+  // checkpoint folder; ignored for data-parallel runs.
+  StageReuse* reuse = nullptr;
   // Tests: called after each epoch's checkpoint is durable.
   std::function<void(const std::string& stageKey, int64_t epochsDone)> onEpochEnd;
 };
 
 struct StageOutcome {
-  std::string key;      // "evaluate.hr"
-  std::string network;  // "hr"
-  std::string split;    // "mammo.test"
-  bool skipped = false; // finished before a resume
+  std::string key;        // "evaluate.hr"
+  std::string network;    // "hr"
+  std::string split;      // "mammo.test"
+  bool skipped = false;   // finished before a resume
+  std::string reusedFrom; // a train stage reused from an earlier run (StageReuse), "" = trained here
   std::optional<EvaluationSummary> evaluation;
   double trainLoss = NAN; // last epoch's mean loss (train stages)
 };

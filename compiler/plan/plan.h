@@ -124,6 +124,9 @@ struct Stage {
   // The block's attributes as written (after `--set`), so that the tracker records every setting a user can
   // change, not only those with a typed field above (lr_groups, loss, freeze, val, ...).
   Attrs written;
+  // sha256 of everything this stage's result depends on (compiler/plan/stage_hash.h); equal across sweep
+  // members that train it alike. Not printed by `mhr emit plan`.
+  std::string inputHash;
 };
 
 struct SweepConfig {

@@ -318,6 +318,60 @@ TEST(DistributedCli, SweepOverSeedsIsSummarisedAsMeanAndConfidenceInterval) {
   EXPECT_NE(c.output.find(" ± "), std::string::npos) << c.output;
 }
 
+// A sweep that varies only the morph child's training trains the shared base stage once: the second member
+// reuses the first's (tag train.base/reused_from) and ends bit-identical — every metric point, at the same
+// step — to the same member of a sweep run with --no-reuse, which trains the base in both members.
+std::string memberRun(const std::string& db, const std::string& sweep, int index) {
+  tracker::Tracker t = tracker::Tracker::openExisting(db);
+  tracker::Stmt s =
+      t.db().prepare("SELECT a.run_uuid FROM tags a JOIN tags b ON a.run_uuid = b.run_uuid WHERE a.key = "
+                     "'sweep' AND a.value = '" +
+                     sweep + "' AND b.key = 'sweep.index' AND b.value = '" + std::to_string(index) + "'");
+  return s.step() ? s.getText(0) : "";
+}
+
+TEST(DistributedCli, SweepMembersReuseAStageWithTheSameInputs) {
+  TempDir dir;
+  support::writeFileAtomic(dir.file("sweep.mhr"),
+                           "experiment \"reuse\"\nseed 3\n"
+                           "dataset d = synthetic_mammo(count: 48, size: 64x52, seed: 3)\n"
+                           "network base = tiny_cnn(classes: 2, in_channels: 1)\n"
+                           "train base on d.train at 32x26 {\n  epochs: 2\n  batch: 8\n"
+                           "  optimizer: sgd(lr: 0.05, momentum: 0.9)\n  workers: 0\n}\n"
+                           "network child = morph base {\n  deepen after act1 with conv(3x3) + relu\n}\n"
+                           "train child on d.train at 32x26 {\n  epochs: 1\n  batch: 8\n"
+                           "  optimizer: sgd(lr: 0.01)\n  workers: 0\n}\n"
+                           "evaluate child on d.test at 32x26 { metrics: [auc, loss]; bootstrap: 0 }\n"
+                           "sweep {\n  train.child.optimizer.lr: [0.01, 0.003]\n}\n");
+  Result reused = run(mhr(dir, "run sweep.mhr --sweep-id reuse"));
+  ASSERT_EQ(reused.code, 0) << reused.output;
+  EXPECT_NE(reused.output.find("train.base: reused from run "), std::string::npos) << reused.output;
+  Result fresh = run(mhr(dir, "run sweep.mhr --sweep-id fresh --no-reuse"));
+  ASSERT_EQ(fresh.code, 0) << fresh.output;
+  EXPECT_EQ(fresh.output.find("reused from"), std::string::npos) << fresh.output;
+
+  const std::string db = dir.file("runs.sqlite");
+  const std::string first = memberRun(db, "reuse", 0), a = memberRun(db, "reuse", 1),
+                    b = memberRun(db, "fresh", 1);
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM tags WHERE key = 'train.base/reused_from' AND run_uuid = '" + a +
+                          "' AND value LIKE 'run " + first.substr(0, 8) + " (sweep member 1)%'"),
+            1);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM tags WHERE key = 'train.base/reused_from'"), 1);
+  // The child stage differs between the members: never reused.
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM tags WHERE key = 'train.child/reused_from'"), 0);
+  const int64_t points = count(db, "SELECT COUNT(*) FROM metrics WHERE run_uuid = '" + b + "'");
+  EXPECT_GT(
+      count(db, "SELECT COUNT(*) FROM metrics WHERE run_uuid = '" + b + "' AND key = 'train.base/loss'"), 0);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM metrics WHERE run_uuid = '" + a + "'"), points);
+  EXPECT_EQ(
+      count(db, "SELECT COUNT(*) FROM metrics x JOIN metrics y ON x.key = y.key AND x.step = y.step AND "
+                "x.epoch = y.epoch AND x.value = y.value AND x.is_nan = y.is_nan WHERE x.run_uuid = '" +
+                    a + "' AND y.run_uuid = '" + b + "'"),
+      points);
+}
+
 // Without --threads a lone run uses every core it may run on (Debian's LibTorch would pick one) and records
 // the count; --threads 1 is recorded as given.
 TEST(DistributedCli, ThreadsDefaultToTheAvailableCoresAndAreRecorded) {
