@@ -497,14 +497,18 @@ TEST(Trainer, CheckpointBestHandsOnTheBestValidationEpochNotTheLast) {
 
 TEST(Trainer, EarlyStopEndsTheStageAfterPatienceEpochsWithoutAGain) {
   Toy data = toyData(32, 21);
+  // A fresh network from the same seed, trained on the data with the flipped validation split.
+  auto trainFresh = [&](const plan::TrainConfig& c, test::RecordingSink& sink) {
+    Network net = freshNet(tiny(), 3);
+    auto src = source(data, 8);
+    auto val = flippedValidation(data);
+    return train(*net, c, *src, val.get(), context(), sink);
+  };
   plan::TrainConfig c = config(10, 8);
   c.patience = 2;
   c.stopOn = plan::ValMetric{"loss", false};
-  Network net = freshNet(tiny(), 3);
   test::RecordingSink sink;
-  auto src = source(data, 8);
-  auto val = flippedValidation(data);
-  TrainResult r = train(*net, c, *src, val.get(), context(), sink);
+  TrainResult r = trainFresh(c, sink);
   const int64_t best = bestEpochByValLoss(sink);
   EXPECT_TRUE(r.stoppedEarly);
   EXPECT_EQ(r.epochsDone, best + 2) << "patience 2: two epochs without a gain after the best one";
@@ -519,22 +523,14 @@ TEST(Trainer, EarlyStopEndsTheStageAfterPatienceEpochsWithoutAGain) {
 
   // A min_delta larger than any change: no epoch after the first counts as a gain.
   c.minDelta = 1e9;
-  Network again = freshNet(tiny(), 3);
   test::RecordingSink sink2;
-  auto src2 = source(data, 8);
-  auto val2 = flippedValidation(data);
-  TrainResult r2 = train(*again, c, *src2, val2.get(), context(), sink2);
-  EXPECT_EQ(r2.epochsDone, 3);
+  EXPECT_EQ(trainFresh(c, sink2).epochsDone, 3);
 
-  // On a metric that is better higher (accuracy), the same split stops as well.
+  // On a metric that is better higher (auc), the same split stops as well.
   c.minDelta = 0;
   c.stopOn = plan::ValMetric{"auc", true};
-  Network third = freshNet(tiny(), 3);
   test::RecordingSink sink3;
-  auto src3 = source(data, 8);
-  auto val3 = flippedValidation(data);
-  TrainResult r3 = train(*third, c, *src3, val3.get(), context(), sink3);
-  EXPECT_TRUE(r3.stoppedEarly);
+  EXPECT_TRUE(trainFresh(c, sink3).stoppedEarly);
 }
 
 TEST(Trainer, InterruptedSelectionAndEarlyStopResumeToTheSameResult) {
