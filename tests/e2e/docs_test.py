@@ -114,14 +114,17 @@ def matches(expected, actual):
 
 
 def blocks(path):
-    """Yields (line number, info string, lines, markers) for each fenced block, and the file's own markers."""
+    """(line number, info string, lines, markers) of each fenced block, and whether the page is marked `commands`."""
     lines = open(path, encoding="utf-8").read().split("\n")
-    pending, file_markers, i = [], [], 0
+    pending, commands, i = [], False, 0
     result = []
     while i < len(lines):
         m = MARKER.match(lines[i].strip())
         if m:
-            (file_markers if m.group(1) == "commands" else pending).append((m.group(1), m.group(2), i + 1))
+            if m.group(1) == "commands":
+                commands = True
+            else:
+                pending.append((m.group(1), m.group(2), i + 1))
             i += 1
             continue
         f = FENCE.match(lines[i])
@@ -134,7 +137,7 @@ def blocks(path):
             result.append((start, f.group(1), body, pending))
             pending = []
         i += 1
-    return result, file_markers
+    return result, commands
 
 
 def command_lines(body):
@@ -159,8 +162,7 @@ def session(md):
     folder = os.path.join(work, name.replace("/", "_").replace(".md", ""))
     os.makedirs(os.path.join(folder, "build"))
     os.symlink(mhr, os.path.join(folder, "build", "mhr"))
-    found, file_markers = blocks(md)
-    run_all = bool(file_markers)
+    found, run_all = blocks(md)
     runs, ran = [], 0
 
     def substitute(cmd):
