@@ -289,7 +289,7 @@ void NetworkImpl::setCheckpointSegments(std::vector<CheckpointSegment> segments)
 torch::Tensor NetworkImpl::evalNode(ir::NodeId id, std::vector<torch::Tensor>& values,
                                     bool mayOverwriteInput) {
   const ir::Node& node = graph_.node(id);
-  const std::vector<ir::NodeId>& ins = graph_.inputsOf(id);
+  const ir::IdSpan ins = graph_.inputsOf(id);
   auto in = [&](size_t k) -> torch::Tensor& {
     torch::Tensor& t = values[static_cast<size_t>(ins[k])];
     MHR_ASSERT(t.defined(), "graph executor read a freed or missing value");
@@ -417,7 +417,7 @@ torch::Tensor NetworkImpl::run(const torch::Tensor& input, ir::NodeId capture, t
       ++nextSegment;
       continue;
     }
-    const std::vector<ir::NodeId>& ins = graph_.inputsOf(id);
+    const ir::IdSpan ins = graph_.inputsOf(id);
     bool overwrite = inPlaceOk_[static_cast<size_t>(id)] && ins[0] != capture;
     values[static_cast<size_t>(id)] = evalNode(id, values, overwrite);
     if (id == capture && captured) *captured = values[static_cast<size_t>(id)];
@@ -434,7 +434,7 @@ std::vector<torch::Tensor> NetworkImpl::runSegment(const CheckpointSegment& segm
   std::vector<torch::Tensor> values(graph_.size());
   for (size_t k = 0; k < inputs.size(); ++k) values[static_cast<size_t>(inputs[k])] = inputValues[k];
   for (ir::NodeId id = segment.begin; id < segment.end; ++id) {
-    const std::vector<ir::NodeId>& ins = graph_.inputsOf(id);
+    const ir::IdSpan ins = graph_.inputsOf(id);
     // Never overwrite a segment input: checkpointing saved it for the backward pass.
     bool overwrite = inPlaceOk_[static_cast<size_t>(id)] && ins[0] >= segment.begin;
     values[static_cast<size_t>(id)] = evalNode(id, values, overwrite);

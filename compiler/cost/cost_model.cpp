@@ -37,7 +37,7 @@ namespace {
 void savedTensors(const ir::Graph& g, ir::NodeId id, const std::vector<ir::TensorShape>& shapes,
                   NodeCost& c) {
   const ir::Node& n = g.node(id);
-  const std::vector<ir::NodeId>& ins = g.inputsOf(id);
+  const ir::IdSpan ins = g.inputsOf(id);
   auto input = [&]() { c.savedOutputs.push_back(ins[0]); };
   switch (n.op) {
   case ir::OpKind::Input:

@@ -82,7 +82,7 @@ ChannelClasses analyzeChannels(const Graph& graph) {
 
   for (NodeId id = 0; id < static_cast<NodeId>(graph.size()); ++id) {
     const Node& n = graph.node(id);
-    const std::vector<NodeId>& ins = graph.inputsOf(id);
+    const ir::IdSpan ins = graph.inputsOf(id);
     ChannelLayout out;
     switch (n.op) {
     case OpKind::Input:

@@ -57,7 +57,7 @@ ShapeResult inferShapes(const Graph& graph, int64_t batch, int64_t height, int64
   };
   for (NodeId id = 0; id < static_cast<NodeId>(graph.size()); ++id) {
     const Node& n = graph.node(id);
-    const std::vector<NodeId>& ins = graph.inputsOf(id);
+    const ir::IdSpan ins = graph.inputsOf(id);
     TensorShape out;
     const TensorShape x = ins.empty() ? TensorShape{} : r.shapes[static_cast<size_t>(ins[0])];
     auto need4 = [&]() -> bool { return x.rank == 4; };

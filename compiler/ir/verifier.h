@@ -19,6 +19,10 @@ struct VerifyProblem {
 };
 
 std::vector<VerifyProblem> verifyGraph(const Graph& graph);
+// The problems of `after` that `before` does not have, for `after` made from `before` by withChanges (then
+// only the changed nodes and their readers are looked at); otherwise every problem of `after`. Assumes
+// `before` verified clean, as every graph a morph statement starts from has.
+std::vector<VerifyProblem> verifyChanges(const Graph& after, const Graph& before);
 // Reports each problem (E0305); returns true when there was none.
 bool verifyGraph(const Graph& graph, diag::DiagnosticEngine& diags);
 

@@ -2,6 +2,8 @@
 
 #include "support/assert.h"
 
+#include <optional>
+
 namespace mhr::plan {
 
 const char* verdictName(Verdict v) {
@@ -70,22 +72,41 @@ GraphEdit GraphEdit::between(const ir::Graph& before, const ir::Graph& after) {
   e.output = after.outputName();
   e.beforeSize = before.size();
   Piece* open = nullptr; // the piece whose run or node list grows
-  for (const ir::Node& n : after.nodes()) {
-    const ir::NodeId i = before.find(n.name);
-    const bool kept = i != ir::kNoNode && sameNode(before.node(i), n);
-    if (kept && open && open->nodes.empty() && open->from + open->count == i) {
-      ++open->count; // the run goes on
-      continue;
+  // `count` nodes of `before` from `from`, in order.
+  auto keepRun = [&](ir::NodeId from, int32_t count) {
+    if (open && open->nodes.empty() && open->from + open->count == from) {
+      open->count += count; // the run goes on
+      return;
     }
-    if (kept) {
-      e.pieces.push_back(Piece{i, 1, {}});
-    } else if (open) {
-      open->nodes.push_back(n);
-      continue;
-    } else {
-      e.pieces.push_back(Piece{0, 0, {n}});
-    }
+    e.pieces.push_back(Piece{from, count, {}});
     open = &e.pieces.back();
+  };
+  // A node of `after`: kept when `before` has it, unchanged; otherwise new in this piece.
+  auto addNode = [&](const ir::Node& n) {
+    const ir::NodeId i = before.find(n.name);
+    if (i != ir::kNoNode && sameNode(before.node(i), n)) return keepRun(i, 1);
+    if (open) {
+      open->nodes.push_back(n);
+      return;
+    }
+    e.pieces.push_back(Piece{0, 0, {n}});
+    open = &e.pieces.back();
+  };
+  const std::optional<ir::Graph::Changes> changes = after.changedSince(before);
+  if (!changes) {
+    for (const ir::Node& n : after.nodes()) addNode(n);
+    return e;
+  }
+  // `after` shares every node but the changed ones with `before`, and the nodes between two changed ones
+  // are consecutive there: one lookup per run instead of one per node.
+  ir::NodeId j = 0;
+  const ir::NodeId n = static_cast<ir::NodeId>(after.size());
+  for (size_t c = 0; c <= changes->nodes.size(); ++c) {
+    const ir::NodeId stop = c < changes->nodes.size() ? changes->nodes[c] : n;
+    if (stop > j) keepRun(before.find(after.node(j).name), stop - j);
+    if (c == changes->nodes.size()) break;
+    addNode(after.node(stop));
+    j = stop + 1;
   }
   return e;
 }
@@ -96,7 +117,7 @@ ir::Graph GraphEdit::apply(const ir::Graph& before) const {
   for (const Piece& p : pieces) {
     MHR_ASSERT(p.from >= 0 && p.count >= 0 && static_cast<size_t>(p.from) + p.count <= before.size(),
                "a morph step's graph edit reads past the graph before it");
-    nodes.insert(nodes.end(), before.nodes().begin() + p.from, before.nodes().begin() + p.from + p.count);
+    for (ir::NodeId id = p.from; id < p.from + p.count; ++id) nodes.push_back(before.node(id));
     nodes.insert(nodes.end(), p.nodes.begin(), p.nodes.end());
   }
   return ir::Graph(std::move(nodes), output);

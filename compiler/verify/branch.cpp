@@ -100,7 +100,7 @@ std::optional<StepOutcome> rewriteBranch(const StepInput& in, diag::DiagnosticEn
 
   plan::MorphRecipe recipe;
   recipe.kind = plan::MorphRecipe::Kind::Branch;
-  const std::string prefix = freshPrefix(g, from->path, "branch");
+  const std::string prefix = freshPrefix(g, from->path, "branch", in.names);
   std::vector<ir::Node> nodes;
   std::string prev = sourceName;
   int64_t c = channelsOf(g, source);

@@ -183,7 +183,7 @@ std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEn
 
   plan::MorphRecipe recipe;
   recipe.kind = plan::MorphRecipe::Kind::Deepen;
-  const std::string prefix = freshPrefix(g, ref->path, block->residual ? "residual" : "deepen");
+  const std::string prefix = freshPrefix(g, ref->path, block->residual ? "residual" : "deepen", in.names);
 
   // The last conv/linear/bn of a residual branch is zero-initialised.
   int lastAffine = -1;

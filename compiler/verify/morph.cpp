@@ -136,9 +136,10 @@ std::optional<MorphResult> morphNetwork(const ir::Graph& parent, const ast::Netw
   }
 
   int64_t before = 1;
+  FreshNames names;
   for (size_t i = 0; i < count; ++i) {
     const ast::MorphStmt& m = *stmt.morphs[i];
-    StepInput in{result.graph, m, ctx, deriveSeed(ctx.seed, ctx.network, i), divisor[i], before};
+    StepInput in{result.graph, m, ctx, deriveSeed(ctx.seed, ctx.network, i), divisor[i], before, &names};
     if (m.kind == ast::MorphStmt::Kind::Upscale) before *= std::max<int64_t>(1, upscaleFactor(m));
     std::optional<StepOutcome> out = dispatch(in, diags);
 
@@ -158,7 +159,7 @@ std::optional<MorphResult> morphNetwork(const ir::Graph& parent, const ast::Netw
     }
     // The rewrite built a graph from checked parts; a verifier problem here is reported at the statement.
     if (out->recipe.applied && out->graph != result.graph) {
-      std::vector<ir::VerifyProblem> problems = ir::verifyGraph(out->graph);
+      std::vector<ir::VerifyProblem> problems = ir::verifyChanges(out->graph, result.graph);
       for (const ir::VerifyProblem& p : problems) diags.error("E0305", m.range, p.message);
       if (!problems.empty()) {
         out->graph = result.graph;

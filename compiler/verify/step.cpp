@@ -1,7 +1,5 @@
 #include "compiler/verify/step.h"
 
-#include <set>
-
 #include "compiler/ir/channels.h"
 #include "support/assert.h"
 #include "support/strings.h"
@@ -20,81 +18,65 @@ StepOutcome refuted(const ir::Graph& graph, plan::MorphRecipe recipe, std::strin
   return o;
 }
 
-std::string freshPrefix(const ir::Graph& graph, const std::string& base, const std::string& kind) {
-  // One pass over the graph collects the numbers already taken (`base_kind` is 1, `base_kindN` is N);
-  // trying 1, 2, 3, ... with a scan each made 2,000 deepen statements after one layer cubic.
+namespace {
+
+// Whether number `i` of `stem` is taken: a node is named `stem<i>` or lies under it (`stem<i>.conv`); number
+// 1 is `stem` itself (and a stray `stem1`).
+bool prefixTaken(const ir::Graph& graph, const std::string& stem, long i) {
+  auto under = [&](const std::string& name) {
+    return graph.find(name) != ir::kNoNode || graph.hasNamePrefix(name + ".");
+  };
+  if (i == 1) return under(stem) || under(stem + "1");
+  return under(stem + std::to_string(i));
+}
+
+} // namespace
+
+std::string freshPrefix(const ir::Graph& graph, const std::string& base, const std::string& kind,
+                        FreshNames* names) {
+  // Each candidate is two binary searches of the name index. `names` remembers where the last search for a
+  // stem ended: no rewrite removes a node, so every smaller number is still taken, and 2,000 deepen
+  // statements after one layer probe once each instead of 1, 2, 3, ... every time.
   const std::string stem = base + "_" + kind;
-  std::set<long> taken;
-  for (const ir::Node& n : graph.nodes()) {
-    if (!support::startsWith(n.name, stem)) continue;
-    size_t end = n.name.find('.', stem.size());
-    std::string suffix =
-        n.name.substr(stem.size(), end == std::string::npos ? std::string::npos : end - stem.size());
-    if (suffix.empty()) {
-      taken.insert(1);
-    } else if (suffix.size() < 10 && suffix[0] != '0' &&
-               suffix.find_first_not_of("0123456789") == std::string::npos) {
-      taken.insert(std::stol(suffix));
-    }
-  }
   long i = 1;
-  while (taken.count(i)) ++i;
+  if (names) {
+    auto it = names->next.find(stem);
+    if (it != names->next.end()) i = it->second;
+  }
+  while (prefixTaken(graph, stem, i)) ++i;
+  if (names) names->next[stem] = i;
   return stem + (i == 1 ? "" : std::to_string(i));
 }
 
 ir::Graph insertAfter(const ir::Graph& graph, ir::NodeId anchor, std::vector<ir::Node> block,
                       const std::string& blockOutput) {
-  const std::string anchorName = graph.node(anchor).name;
-  std::vector<ir::Node> nodes;
-  nodes.reserve(graph.size() + block.size());
-  for (ir::NodeId id = 0; id < static_cast<ir::NodeId>(graph.size()); ++id) {
-    ir::Node n = graph.node(id);
+  // Every reader of `anchor` comes after it (topological order), so all of them switch to the block.
+  const std::string& anchorName = graph.node(anchor).name;
+  std::vector<std::pair<ir::NodeId, ir::Node>> readers;
+  for (ir::NodeId user : graph.usersOf(anchor)) {
+    if (!readers.empty() && readers.back().first == user) continue; // reads the anchor twice
+    ir::Node n = graph.node(user);
     for (std::string& in : n.inputs)
-      if (in == anchorName && id > anchor) in = blockOutput;
-    nodes.push_back(std::move(n));
-    if (id == anchor)
-      for (ir::Node& b : block) nodes.push_back(std::move(b));
+      if (in == anchorName) in = blockOutput;
+    readers.emplace_back(user, std::move(n));
   }
   const std::string output = graph.outputId() == anchor ? blockOutput : graph.outputName();
-  return ir::Graph(std::move(nodes), output);
+  return graph.withChanges(anchor, std::move(block), std::move(readers), output);
 }
 
 ir::Graph replaceNode(const ir::Graph& graph, ir::NodeId id, ir::Node node) {
   MHR_ASSERT(node.name == graph.node(id).name, "replaceNode must keep the node's name");
-  std::vector<ir::Node> nodes = graph.nodes();
-  nodes[static_cast<size_t>(id)] = std::move(node);
-  return ir::Graph(std::move(nodes), graph.outputName());
+  std::vector<std::pair<ir::NodeId, ir::Node>> one;
+  one.emplace_back(id, std::move(node));
+  return graph.withChanges(ir::kNoNode, {}, std::move(one), graph.outputName());
 }
 
 int64_t channelsOf(const ir::Graph& graph, ir::NodeId id) {
-  // Structural: follow the op kinds without a resolution.
-  const ir::Node& n = graph.node(id);
-  switch (n.op) {
-  case ir::OpKind::Input:
-    return n.input.channels;
-  case ir::OpKind::Conv2d:
-    return n.conv.outChannels;
-  case ir::OpKind::Linear:
-    return n.linear.outFeatures;
-  case ir::OpKind::Concat: {
-    int64_t c = 0;
-    for (ir::NodeId in : graph.inputsOf(id)) c += channelsOf(graph, in);
-    return c;
-  }
-  case ir::OpKind::Mul: {
-    const int64_t a = channelsOf(graph, graph.inputsOf(id)[0]);
-    return a == 1 ? channelsOf(graph, graph.inputsOf(id)[1]) : a;
-  }
-  default:
-    return channelsOf(graph, graph.inputsOf(id)[0]);
-  }
+  return graph.factsOf(id).channels; // kept by the graph as it is built, so no walk back to the input
 }
 
 int rankOf(const ir::Graph& graph, ir::NodeId id) {
-  const ir::Node& n = graph.node(id);
-  if (n.op == ir::OpKind::Input) return 4;
-  if (n.op == ir::OpKind::Flatten || n.op == ir::OpKind::Linear) return 2;
-  return rankOf(graph, graph.inputsOf(id)[0]);
+  return graph.factsOf(id).rank;
 }
 
 plan::TensorInit defaultInit(const std::string& name, std::vector<int64_t> shape, int64_t fanIn,

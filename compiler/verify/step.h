@@ -10,19 +10,26 @@
 #include "compiler/plan/network_plan.h"
 #include "compiler/verify/morph.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace mhr::verify {
 
+// Where the search for a fresh name prefix ended, per stem, over one morph sequence (see freshPrefix).
+struct FreshNames {
+  std::map<std::string, long> next;
+};
+
 struct StepInput {
   const ir::Graph& graph; // the network before this statement
   const ast::MorphStmt& stmt;
   const MorphContext& ctx;
-  uint64_t seed = 0;          // this statement's seed (morph.h)
-  int64_t upscaleDivisor = 1; // upscale: the product of this and every later upscale factor
-  int64_t upscaleBefore = 1;  // upscale: the product of every earlier upscale factor
+  uint64_t seed = 0;           // this statement's seed (morph.h)
+  int64_t upscaleDivisor = 1;  // upscale: the product of this and every later upscale factor
+  int64_t upscaleBefore = 1;   // upscale: the product of every earlier upscale factor
+  FreshNames* names = nullptr; // shared by the statements of one morph sequence
 };
 
 struct StepOutcome {
@@ -39,15 +46,17 @@ struct StepOutcome {
 // A refutation; `applied` says whether the rewrite was still carried out.
 StepOutcome refuted(const ir::Graph& graph, plan::MorphRecipe recipe, std::string reason, bool applied);
 
-// A fresh node-name prefix `<base>_<kind>` (then `_<kind>2`, ...) that no node name starts with.
-std::string freshPrefix(const ir::Graph& graph, const std::string& base, const std::string& kind);
+// A fresh node-name prefix `<base>_<kind>` (then `_<kind>2`, ...): the first that no node is named or lies
+// under (`<prefix>.…`). `names` (optional) carries the search over the statements of one morph sequence.
+std::string freshPrefix(const ir::Graph& graph, const std::string& base, const std::string& kind,
+                        FreshNames* names = nullptr);
 
-// Copies `graph`'s nodes, inserts `block` right after node `anchor`, and makes every other reader of `anchor`
+// `graph` with `block` inserted right after node `anchor`, and every other reader of `anchor`
 // (and the graph output, when it was `anchor`) read `blockOutput` instead.
 ir::Graph insertAfter(const ir::Graph& graph, ir::NodeId anchor, std::vector<ir::Node> block,
                       const std::string& blockOutput);
 
-// Copies `graph`'s nodes with node `id` replaced by `node` (same name).
+// `graph` with node `id` replaced by `node` (same name); every other node is shared.
 ir::Graph replaceNode(const ir::Graph& graph, ir::NodeId id, ir::Node node);
 
 // Channel count and rank (4 or 2) of a node's output, known without a resolution.

@@ -110,7 +110,7 @@ std::vector<Interval> valueRanges(const ir::Graph& g) {
   std::vector<Interval> r(g.size());
   for (ir::NodeId id = 0; id < static_cast<ir::NodeId>(g.size()); ++id) {
     const ir::Node& n = g.node(id);
-    const std::vector<ir::NodeId>& ins = g.inputsOf(id);
+    const ir::IdSpan ins = g.inputsOf(id);
     const Interval x = ins.empty() ? Interval{} : r[static_cast<size_t>(ins[0])];
     Interval out;
     switch (n.op) {

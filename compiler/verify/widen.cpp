@@ -219,7 +219,7 @@ std::optional<StepOutcome> rewriteWiden(const StepInput& in, diag::DiagnosticEng
 
   // Walk every reader of a tensor that carries the class.
   const int64_t delta = newC - oldC;
-  std::vector<ir::Node> nodes = g.nodes();
+  std::vector<ir::Node> nodes = g.nodeList();
   std::vector<std::string> dropouts;
   std::set<ir::NodeId> producerSet(producers.begin(), producers.end());
   auto editTensors = [&](const ir::Node& n, const std::vector<int64_t>& offs, int64_t axis, int64_t block,

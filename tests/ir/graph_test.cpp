@@ -187,15 +187,77 @@ TEST(IrGraph, EqualityAndValueSemantics) {
   Graph a = resnet18Quarter();
   Graph b = resnet18Quarter();
   EXPECT_EQ(a, b);
-  std::vector<Node> nodes = a.nodes();
+  std::vector<Node> nodes = a.nodeList();
   nodes[static_cast<size_t>(a.find("layer1.0.conv1"))].conv.padMode = PadMode::Reflect;
   Graph c(nodes, a.outputName());
   EXPECT_NE(a, c);
   EXPECT_EQ(a, b); // the original is untouched
   // The origin is not part of equality.
-  nodes = a.nodes();
+  nodes = a.nodeList();
   nodes[0].origin = diag::SourceRange{0, 1, 2};
   EXPECT_EQ(Graph(nodes, a.outputName()), a);
+}
+
+// Everything a graph made by withChanges answers equals what the same node list built from scratch answers.
+void expectSameAsRebuilt(const Graph& g) {
+  const Graph r(g.nodeList(), g.outputName());
+  ASSERT_EQ(g, r);
+  ASSERT_EQ(g.size(), r.size());
+  EXPECT_EQ(g.inputId(), r.inputId());
+  EXPECT_EQ(g.outputId(), r.outputId());
+  for (NodeId id = 0; id < static_cast<NodeId>(g.size()); ++id) {
+    const std::string& name = g.node(id).name;
+    EXPECT_EQ(g.find(name), id) << name;
+    const IdSpan gi = g.inputsOf(id), ri = r.inputsOf(id), gu = g.usersOf(id), ru = r.usersOf(id);
+    EXPECT_EQ(std::vector<NodeId>(gi.begin(), gi.end()), std::vector<NodeId>(ri.begin(), ri.end())) << name;
+    EXPECT_EQ(std::vector<NodeId>(gu.begin(), gu.end()), std::vector<NodeId>(ru.begin(), ru.end())) << name;
+    EXPECT_EQ(g.factsOf(id), r.factsOf(id)) << name;
+  }
+  EXPECT_EQ(g.find("no.such.node"), kNoNode);
+}
+
+TEST(IrGraph, WithChangesAnswersLikeARebuiltGraph) {
+  Graph g = resnet18Quarter();
+  const NodeId anchor = g.find("layer1.0.conv1");
+  ASSERT_NE(anchor, kNoNode);
+  const int64_t c = g.node(anchor).conv.outChannels;
+  for (int round = 0; round < 3; ++round) {
+    // A residual block after the anchor; every reader of the anchor now reads the block's add.
+    const std::string p = "layer1.0.conv1_r" + std::to_string(round);
+    std::vector<Node> block;
+    GraphBuilder b;
+    b.conv(p + ".conv", "layer1.0.conv1", c, c, 3, 1, 1);
+    b.add(p + ".add", "layer1.0.conv1", p + ".conv");
+    block = b.nodes();
+    std::vector<std::pair<NodeId, Node>> readers;
+    for (NodeId u : g.usersOf(anchor)) {
+      Node n = g.node(u);
+      for (std::string& in : n.inputs)
+        if (in == "layer1.0.conv1") in = p + ".add";
+      readers.emplace_back(u, std::move(n));
+    }
+    const Graph before = g;
+    g = g.withChanges(anchor, std::move(block), std::move(readers), g.outputName());
+    expectSameAsRebuilt(g);
+    ASSERT_TRUE(g.changedSince(before).has_value());
+    EXPECT_FALSE(g.changedSince(resnet18Quarter()).has_value());
+    EXPECT_TRUE(verifyChanges(g, before).empty());
+  }
+  // A replaced node that changes channel counts downstream: its facts change, the verifier sees the readers.
+  const NodeId fc = g.find("fc");
+  Node wider = g.node(g.find("layer4.1.conv2"));
+  wider.conv.outChannels += 1;
+  const Graph before = g;
+  g = g.withChanges(kNoNode, {}, {{g.find("layer4.1.conv2"), wider}}, g.outputName());
+  expectSameAsRebuilt(g);
+  ASSERT_TRUE(g.changedSince(before).has_value());
+  EXPECT_FALSE(g.changedSince(before)->facts.empty()); // layer4.1.bn2 and what follows carry one more channel
+  std::vector<std::string> full, changed;
+  for (const VerifyProblem& p : verifyGraph(g)) full.push_back(p.message);
+  for (const VerifyProblem& p : verifyChanges(g, before)) changed.push_back(p.message);
+  EXPECT_FALSE(full.empty());
+  EXPECT_EQ(changed, full);
+  EXPECT_NE(fc, kNoNode);
 }
 
 TEST(IrVerifier, StdlibNetworksVerifyAndBrokenAttributesAreReported) {
@@ -206,7 +268,7 @@ TEST(IrVerifier, StdlibNetworksVerifyAndBrokenAttributesAreReported) {
     EXPECT_TRUE(verifyGraph(g).empty()) << name << ": " << verifyGraph(g)[0].message;
   }
   Graph g = resnet18Quarter();
-  std::vector<Node> nodes = g.nodes();
+  std::vector<Node> nodes = g.nodeList();
   nodes[static_cast<size_t>(g.find("layer1.0.conv2"))].conv.inChannels = 15;
   nodes[static_cast<size_t>(g.find("layer1.0.bn1"))].bn.eps = 0;
   std::vector<VerifyProblem> problems = verifyGraph(Graph(nodes, g.outputName()));

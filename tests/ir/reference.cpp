@@ -205,7 +205,7 @@ Tensor run(const ir::Graph& g, const StateDict& params, const Tensor& input, boo
   };
   for (ir::NodeId id = 0; id < static_cast<ir::NodeId>(g.size()); ++id) {
     const ir::Node& n = g.node(id);
-    const std::vector<ir::NodeId>& ins = g.inputsOf(id);
+    const ir::IdSpan ins = g.inputsOf(id);
     const Tensor* x = ins.empty() ? nullptr : &v[static_cast<size_t>(ins[0])];
     Tensor y;
     switch (n.op) {
