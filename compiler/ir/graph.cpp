@@ -11,7 +11,9 @@
 namespace mhr::ir {
 
 // Owns nodes for every graph of one withChanges chain. Nodes are only appended (std::deque keeps their
-// addresses), so a graph can hold plain pointers and share nodes with its parent at no cost per node.
+// addresses), so a graph can hold plain pointers and share nodes with its parent at no cost per node. The
+// price: a pool lives as long as any graph of its chain, with the nodes of graphs already dropped (a refuted
+// statement's, a replaced node's old version), which is bounded by the work done in that chain.
 struct Graph::Pool {
   std::mutex mutex; // graphs of one chain may be edited from several threads
   std::deque<Node> nodes;
