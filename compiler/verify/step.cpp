@@ -1,8 +1,6 @@
 #include "compiler/verify/step.h"
 
-#include "compiler/ir/channels.h"
 #include "support/assert.h"
-#include "support/strings.h"
 
 #include <cmath>
 

@@ -216,6 +216,24 @@ void expectSameAsRebuilt(const Graph& g) {
   EXPECT_EQ(g.find("no.such.node"), kNoNode);
 }
 
+// OutputFacts restate what analyzeChannels' layouts say about channel counts and flattening (the verifier
+// relies on the cheap one); the two must agree on networks with concats, gates, flattens and linears.
+TEST(IrGraph, OutputFactsAgreeWithChannelLayouts) {
+  NetworkOptions o;
+  o.classes = 2;
+  for (const char* net : {"resnet18", "densenet121", "efficientnet_b0", "vgg11_bn"}) {
+    const Graph g = stdlib::catalog().build(net, o);
+    const ChannelClasses cc = analyzeChannels(g);
+    for (NodeId id = 0; id < static_cast<NodeId>(g.size()); ++id) {
+      EXPECT_EQ(g.factsOf(id).channels, cc.layout[static_cast<size_t>(id)].total())
+          << net << " " << g.node(id).name;
+      EXPECT_EQ(g.factsOf(id).flattened, cc.layout[static_cast<size_t>(id)].flattened) << net;
+    }
+    EXPECT_EQ(g.factsOf(g.outputId()).rank, 2) << net;
+    EXPECT_EQ(g.factsOf(g.inputId()).rank, 4) << net;
+  }
+}
+
 TEST(IrGraph, WithChangesAnswersLikeARebuiltGraph) {
   Graph g = resnet18Quarter();
   const NodeId anchor = g.find("layer1.0.conv1");
