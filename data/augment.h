@@ -36,7 +36,7 @@ struct AugmentSpec {
 // Throws UserError (prefixed with `where`) for unknown operations or bad arguments.
 AugmentSpec parseAugment(const std::vector<plan::Value>& list, const std::string& where);
 
-// Applies the spec in place; `seed` identifies the stream (deriveSeed(run seed, epoch, sample)).
+// Applies the spec in place; `seed` identifies the stream (deriveStreamSeed(run seed, epoch, sample)).
 void augment(Image& img, const AugmentSpec& spec, uint64_t seed);
 
 } // namespace mhr::data

@@ -16,14 +16,14 @@ Image sampleAsLoaded(const Dataset& dataset, size_t sample, int64_t height, int6
   Image img = preprocess(dataset.load(sample), dataset.options().preprocess, height, width);
   for (float& v : img.pixels) // the cache's quantisation, so the preview shows exactly what training reads
     v = float(std::lround(std::clamp(double(v), 0.0, 1.0) * 65535.0)) * (1.0f / 65535.0f);
-  augment(img, spec, deriveSeed(seed, uint64_t(epoch), uint64_t(sample)));
+  augment(img, spec, deriveStreamSeed(seed, uint64_t(epoch), uint64_t(sample)));
   return img;
 }
 
 std::vector<size_t> epochOrder(size_t n, const LoaderOptions& o) {
   std::vector<size_t> all;
   if (o.shuffle)
-    all = permutation(n, deriveSeed(o.seed, 0x6f72646572ULL /* "order" */, uint64_t(o.epoch)));
+    all = permutation(n, deriveStreamSeed(o.seed, 0x6f72646572ULL /* "order" */, uint64_t(o.epoch)));
   else {
     all.resize(n);
     for (size_t i = 0; i < n; ++i) all[i] = i;
@@ -95,7 +95,7 @@ Batch BatchLoader::build(int64_t b) const {
       for (int64_t i = 0; i < plane; ++i) dst[i] = cacheUnit(src[i]);
     } else {
       for (int64_t i = 0; i < plane; ++i) img.pixels[size_t(i)] = cacheUnit(src[i]);
-      augment(img, augment_, deriveSeed(options_.seed, uint64_t(options_.epoch), uint64_t(entry)));
+      augment(img, augment_, deriveStreamSeed(options_.seed, uint64_t(options_.epoch), uint64_t(entry)));
       std::copy(img.pixels.begin(), img.pixels.end(), dst);
     }
     if (split_.normalize)

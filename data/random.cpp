@@ -7,32 +7,14 @@
 namespace mhr::data {
 
 namespace {
-uint64_t splitMix(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
 }
 } // namespace
 
-uint64_t deriveSeed(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
-  // Each component goes through a full SplitMix round before the next is folded in, so (1, 2) and (2, 1)
-  // differ and small consecutive numbers do not give correlated streams.
-  uint64_t x = seed;
-  uint64_t h = splitMix(x);
-  for (uint64_t v : {a, b, c}) {
-    x = h ^ (v + 0x632BE59BD9B4E019ull);
-    h = splitMix(x);
-  }
-  return h;
-}
-
 Rng::Rng(uint64_t seed) {
-  uint64_t x = seed;
-  for (auto& s : s_) s = splitMix(x);
+  support::SplitMix64 seeder(seed);
+  for (auto& s : s_) s = seeder.next();
 }
 
 uint64_t Rng::next() {

@@ -1,10 +1,13 @@
-// data/random.h — the data layer's random numbers: a small, fully specified generator (SplitMix64 seeding
-// a xoshiro256** state) and the derived-seed rule. In: a 64-bit seed (or a seed plus stream numbers such as
-// epoch and sample index). Out: integers, uniform doubles, normals, permutations.
+// data/random.h — the data layer's random numbers: a small, fully specified generator (xoshiro256**,
+// seeded from support/random's SplitMix64) and the stream-seed rule (support::deriveStreamSeed). In: a
+// 64-bit seed (or a seed plus stream numbers such as epoch and sample index). Out: integers, uniform
+// doubles, normals, permutations.
 // Why not <random>: std::uniform_*_distribution and std::shuffle are implementation-defined, so the same seed
 // would give different splits, augmentations and synthetic images with another standard library. Every
 // random choice in data/ goes through this file and is identical on every platform.
 #pragma once
+
+#include "support/random.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +17,7 @@ namespace mhr::data {
 
 // A seed for one stream, mixed from a base seed and up to three stream numbers (e.g. run seed, epoch,
 // sample index). Different tuples give statistically independent streams.
-uint64_t deriveSeed(uint64_t seed, uint64_t a, uint64_t b = 0, uint64_t c = 0);
+using support::deriveStreamSeed;
 
 class Rng {
 public:

@@ -35,7 +35,7 @@ Image powerNoise(int64_t H, int64_t W, uint64_t seed, double beta, double minSpa
   for (double g = minSpacing; g <= maxSpacing; g *= 2.0, ++octave) {
     double amp = std::pow(g, (beta - 2.0) / 2.0);
     int64_t gh = int64_t(double(H) / g) + 3, gw = int64_t(double(W) / g) + 3;
-    Rng rng(deriveSeed(seed, uint64_t(octave)));
+    Rng rng(deriveStreamSeed(seed, uint64_t(octave)));
     std::vector<float> grid(size_t(gh * gw));
     for (auto& v : grid) v = float(rng.normal());
     double oy = rng.uniform() * g, ox = rng.uniform() * g; // octaves do not share grid lines
@@ -190,7 +190,7 @@ std::vector<SplitId> splitGroups(const std::vector<int>& stratumOfGroup, double 
     std::vector<size_t> members;
     for (size_t g = 0; g < stratumOfGroup.size(); ++g)
       if (stratumOfGroup[g] == s) members.push_back(g);
-    Rng rng(deriveSeed(seed, 0x73706c6974ULL /* "split" */, uint64_t(s)));
+    Rng rng(deriveStreamSeed(seed, 0x73706c6974ULL /* "split" */, uint64_t(s)));
     shuffle(members, rng);
     size_t n = members.size();
     size_t nTest = size_t(std::llround(double(n) * testFraction));
@@ -238,16 +238,16 @@ SyntheticMammo::SyntheticMammo(MammoParams params) : params_(std::move(params)) 
   const int64_t patients = (params_.count + 1) / 2;
   int64_t nMalignant = std::llround(double(patients) * params_.malignant);
   nMalignant = std::clamp<int64_t>(nMalignant, 1, std::max<int64_t>(1, patients - 1));
-  std::vector<size_t> order = permutation(size_t(patients), deriveSeed(seed, kMammoStream, 1));
+  std::vector<size_t> order = permutation(size_t(patients), deriveStreamSeed(seed, kMammoStream, 1));
   std::vector<uint8_t> malignant(size_t(patients), 0);
   for (int64_t i = 0; i < nMalignant; ++i) malignant[order[size_t(i)]] = 1;
   std::vector<int> strata(malignant.begin(), malignant.end());
   std::vector<SplitId> splits =
-      splitGroups(strata, params_.split[1], params_.split[2], deriveSeed(seed, kMammoStream, 2));
+      splitGroups(strata, params_.split[1], params_.split[2], deriveStreamSeed(seed, kMammoStream, 2));
 
   for (int64_t i = 0; i < params_.count; ++i) {
     int64_t p = i / 2;
-    Rng prng(deriveSeed(seed, kMammoStream, 3, uint64_t(p)));
+    Rng prng(deriveStreamSeed(seed, kMammoStream, 3, uint64_t(p)));
     MammoCase c;
     c.index = i;
     c.patient = p;
@@ -297,7 +297,7 @@ Image SyntheticMammo::renderImpl(int64_t index, bool withLesion, bool matchedSmo
   const MammoCase& c = cases_[size_t(index)];
   const int64_t H = params_.height, W = params_.width;
   const double mm = 1.0 / pixelSpacingMm(); // pixels per millimetre
-  const uint64_t imageSeed = deriveSeed(params_.seed, kMammoStream, 4, uint64_t(index));
+  const uint64_t imageSeed = deriveStreamSeed(params_.seed, kMammoStream, 4, uint64_t(index));
   Rng rng(imageSeed);
 
   // Breast outline: a half-ellipse on the chest wall; MLO views are taller and show the pectoral muscle.
@@ -309,8 +309,8 @@ Image SyntheticMammo::renderImpl(int64_t index, bool withLesion, bool matchedSmo
   double bias = kDensityBias[c.density] + rng.uniform(-0.3, 0.3);
   bool label = rng.chance(0.3);
   double skin = 0.7 * mm; // skin-line blur
-  Image texture = powerNoise(H, W, deriveSeed(imageSeed, 1), 3.0, 2.0, double(std::max(H, W)) / 2.0);
-  Image fine = powerNoise(H, W, deriveSeed(imageSeed, 2), 3.0, 2.0, 16.0);
+  Image texture = powerNoise(H, W, deriveStreamSeed(imageSeed, 1), 3.0, 2.0, double(std::max(H, W)) / 2.0);
+  Image fine = powerNoise(H, W, deriveStreamSeed(imageSeed, 2), 3.0, 2.0, 16.0);
 
   Image img(H, W, 0.0f);
   for (int64_t y = 0; y < H; ++y)
@@ -341,7 +341,7 @@ Image SyntheticMammo::renderImpl(int64_t index, bool withLesion, bool matchedSmo
   // Lesion parameters are drawn from their own stream so that rendering without the lesion, or with the
   // matched smooth twin, leaves every other pixel identical.
   if (c.lesion != LesionKind::None && withLesion) {
-    Rng lr(deriveSeed(imageSeed, 3));
+    Rng lr(deriveStreamSeed(imageSeed, 3));
     LesionParams p;
     for (int tries = 0; tries < 1000; ++tries) { // uniform in the inner 70% of the breast, off the muscle
       double dy = lr.uniform(-0.7, 0.7), dx = lr.uniform(0.1, 0.7);
@@ -400,7 +400,7 @@ Image SyntheticMammo::renderImpl(int64_t index, bool withLesion, bool matchedSmo
   }
 
   // Quantum noise, white at the detector, from its own stream as well.
-  Rng noise(deriveSeed(imageSeed, 4));
+  Rng noise(deriveStreamSeed(imageSeed, 4));
   for (auto& v : img.pixels) v = float(std::clamp(double(v) + 0.006 * noise.normal(), 0.0, 1.0));
   return img;
 }
@@ -425,7 +425,7 @@ SyntheticCxr::SyntheticCxr(CxrParams params) : params_(std::move(params)) {
   checkSplit(params_.split, what);
   const uint64_t seed = params_.seed;
   // Patients have 1-3 images (follow-ups), as in NIH's set; the split is by patient.
-  Rng prng(deriveSeed(seed, kCxrStream, 1));
+  Rng prng(deriveStreamSeed(seed, kCxrStream, 1));
   std::vector<int64_t> patientOf;
   int64_t patient = 0;
   while (int64_t(patientOf.size()) < params_.count) {
@@ -435,11 +435,11 @@ SyntheticCxr::SyntheticCxr(CxrParams params) : params_(std::move(params)) {
   }
   std::vector<int> strata(size_t(patient), 0);
   std::vector<SplitId> splits =
-      splitGroups(strata, params_.split[1], params_.split[2], deriveSeed(seed, kCxrStream, 2));
+      splitGroups(strata, params_.split[1], params_.split[2], deriveStreamSeed(seed, kCxrStream, 2));
   int64_t followUp = 0;
   for (int64_t i = 0; i < params_.count; ++i) {
     followUp = (i > 0 && patientOf[size_t(i)] == patientOf[size_t(i - 1)]) ? followUp + 1 : 0;
-    Rng rng(deriveSeed(seed, kCxrStream, 3, uint64_t(i)));
+    Rng rng(deriveStreamSeed(seed, kCxrStream, 3, uint64_t(i)));
     CxrCase c;
     c.index = i;
     c.patient = patientOf[size_t(i)];
@@ -448,7 +448,7 @@ SyntheticCxr::SyntheticCxr(CxrParams params) : params_(std::move(params)) {
     // rare labels without a single positive in sets of a few hundred images, and AUC undefined.
     c.findings.resize(chestXray14Labels().size());
     for (auto& f : c.findings) f = rng.chance(0.10) ? 1 : 0;
-    Rng patientRng(deriveSeed(seed, kCxrStream, 4, uint64_t(c.patient)));
+    Rng patientRng(deriveStreamSeed(seed, kCxrStream, 4, uint64_t(c.patient)));
     c.age = 20 + int(patientRng.below(66));
     c.male = patientRng.chance(0.56);
     c.pa = rng.chance(0.6);
@@ -475,7 +475,7 @@ Image SyntheticCxr::renderUnit(int64_t index) const {
   const CxrCase& c = cases_[size_t(index)];
   const int64_t H = params_.height, W = params_.width;
   const double mm = double(H) / 430.0; // a 43 cm detector
-  const uint64_t imageSeed = deriveSeed(params_.seed, kCxrStream, 5, uint64_t(index));
+  const uint64_t imageSeed = deriveStreamSeed(params_.seed, kCxrStream, 5, uint64_t(index));
   Rng rng(imageSeed);
   auto has = [&](const char* name) {
     const auto& l = chestXray14Labels();
@@ -489,10 +489,10 @@ Image SyntheticCxr::renderUnit(int64_t index) const {
   double lungHalfW = rng.uniform(0.15, 0.18), lungGap = rng.uniform(0.04, 0.06);
   double heartW = rng.uniform(0.12, 0.15) * (has("Cardiomegaly") ? 1.45 : 1.0); // cardiothoracic ratio > 0.5
   double heartH = rng.uniform(0.13, 0.16);
-  Image texture = powerNoise(H, W, deriveSeed(imageSeed, 1), 3.0, 2.0, double(std::max(H, W)) / 2.0);
-  Image markings = powerNoise(H, W, deriveSeed(imageSeed, 2), 2.2, 2.0, 32.0);
-  Image patches = powerNoise(H, W, deriveSeed(imageSeed, 3), 3.5, 16.0, 256.0);
-  Image reticular = powerNoise(H, W, deriveSeed(imageSeed, 4), 1.5, 2.0, 8.0);
+  Image texture = powerNoise(H, W, deriveStreamSeed(imageSeed, 1), 3.0, 2.0, double(std::max(H, W)) / 2.0);
+  Image markings = powerNoise(H, W, deriveStreamSeed(imageSeed, 2), 2.2, 2.0, 32.0);
+  Image patches = powerNoise(H, W, deriveStreamSeed(imageSeed, 3), 3.5, 16.0, 256.0);
+  Image reticular = powerNoise(H, W, deriveStreamSeed(imageSeed, 4), 1.5, 2.0, 8.0);
 
   // Lung field membership (two half-ellipses above a domed diaphragm) as a soft mask.
   auto lungMask = [&](double u, double v, int side) { // side -1: image left (patient right), +1: image right
@@ -602,7 +602,7 @@ Image SyntheticCxr::renderUnit(int64_t index) const {
       return d < r ? (dy < 0 ? -0.25 : 0.0) + ring : ring;
     });
   }
-  Rng noise(deriveSeed(imageSeed, 9));
+  Rng noise(deriveStreamSeed(imageSeed, 9));
   for (auto& v : img.pixels) v = float(std::clamp(double(v) + 0.01 * noise.normal(), 0.0, 1.0));
   return img;
 }

@@ -2,7 +2,6 @@
 
 #include "compiler/cost/checkpoint.h"
 #include "compiler/cost/cost_model.h"
-#include "compiler/verify/random.h"
 #include "data/cache.h"
 #include "data/dataset.h"
 #include "runtime/batch_source.h"
@@ -17,6 +16,7 @@
 #include "support/assert.h"
 #include "support/error.h"
 #include "support/files.h"
+#include "support/random.h"
 #include "support/sha256.h"
 
 #include <cerrno>
@@ -30,22 +30,6 @@
 
 namespace mhr::runtime {
 namespace {
-
-ParamValue toParam(const plan::Value& v) {
-  switch (v.kind) {
-  case plan::Value::Kind::Bool:
-    return v.boolean;
-  case plan::Value::Kind::Int:
-    return v.integer;
-  case plan::Value::Kind::Float:
-    return v.number;
-  case plan::Value::Kind::String:
-  case plan::Value::Kind::Symbol:
-    return v.text;
-  default:
-    return v.str();
-  }
-}
 
 // Forwards everything; keeps what a train stage logs under its own key, for StageReuse.
 class StageCapture : public MetricsSink {
@@ -107,7 +91,7 @@ public:
       sink_.setTag("distributed.world_size", std::to_string(options_.distributed->worldSize()));
       sink_.setTag("distributed.backend", options_.distributed->backend());
     }
-    for (const auto& [key, value] : plan_.params) sink_.logParam(key, toParam(value));
+    for (const auto& [key, value] : plan_.params) sink_.logParam(key, toParamValue(value));
 
     ExecuteResult result;
     result.device = device_.str();
@@ -177,7 +161,7 @@ private:
       if (np.origin == plan::NetworkPlan::Origin::Stdlib) {
         uint64_t seed = np.initSeed >= 0
                             ? static_cast<uint64_t>(np.initSeed)
-                            : verify::deriveSeed(static_cast<uint64_t>(plan_.seed), "init:" + np.name, 0);
+                            : support::deriveSeed(static_cast<uint64_t>(plan_.seed), "init:" + np.name, 0);
         torch::manual_seed(static_cast<int64_t>(seed & 0x7fffffffffffffffULL));
         live.net = Network(np.graph);
         live.net->resetParameters();
@@ -197,7 +181,7 @@ private:
         NullSink quiet;
         MetricsSink& out = done("network." + np.name) ? static_cast<MetricsSink&>(quiet) : sink_;
         RecheckOptions ro;
-        ro.seed = verify::deriveSeed(static_cast<uint64_t>(plan_.seed), "recheck:" + np.name, 0);
+        ro.seed = support::deriveSeed(static_cast<uint64_t>(plan_.seed), "recheck:" + np.name, 0);
         StateDict childWeights = morphWeights(np, p.plan->graph, parentWeights, p.lastStage, out, ro);
         live.net = Network(np.graph);
         loadStateDict(*live.net, childWeights, "the morph of '" + np.name + "'");
@@ -299,7 +283,7 @@ private:
         options_.reuse && !options_.distributed && !ckpt.empty() && !stage.inputHash.empty();
     if (reusable && reuseStage(stage, live, ckpt, outcome)) return;
     StageCapture capture(sink_, stage.key + "/", runStep_);
-    const uint64_t seed = verify::deriveSeed(static_cast<uint64_t>(plan_.seed), stage.key, 0);
+    const uint64_t seed = support::deriveSeed(static_cast<uint64_t>(plan_.seed), stage.key, 0);
     torch::manual_seed(static_cast<int64_t>(seed & 0x7fffffffffffffffULL));
     configureBackends(device_, cfg.deterministic, cfg.cudnnBenchmark);
 
@@ -472,7 +456,7 @@ private:
       return;
     }
     live.net->to(device_);
-    const uint64_t seed = verify::deriveSeed(static_cast<uint64_t>(plan_.seed), stage.key, 0);
+    const uint64_t seed = support::deriveSeed(static_cast<uint64_t>(plan_.seed), stage.key, 0);
     // Data-parallel: each rank predicts its shard of the split, the predictions are gathered on every rank
     // (evaluator.h), and rank 0 alone computes Grad-CAM, over a source of the whole split.
     const bool sharded = options_.distributed && options_.distributed->worldSize() > 1;
@@ -597,6 +581,22 @@ ExecuteResult execute(const plan::ExperimentPlan& plan, const ExecuteOptions& op
                     " — lower the batch, use `checkpointing: auto` with a `memory_budget`, or bf16");
   } catch (const c10::Error& e) {
     throw UserError(std::string("LibTorch error: ") + e.what_without_backtrace());
+  }
+}
+
+ParamValue toParamValue(const plan::Value& v) {
+  switch (v.kind) {
+  case plan::Value::Kind::Bool:
+    return v.boolean;
+  case plan::Value::Kind::Int:
+    return v.integer;
+  case plan::Value::Kind::Float:
+    return v.number;
+  case plan::Value::Kind::String:
+  case plan::Value::Kind::Symbol:
+    return v.text;
+  default:
+    return v.str();
   }
 }
 

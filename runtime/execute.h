@@ -102,4 +102,8 @@ ExecuteResult execute(const plan::ExperimentPlan& plan, const ExecuteOptions& op
 // the folder holds nothing to resume from.
 int64_t resumeStep(const std::string& checkpointDir);
 
+// A plan parameter as the tracker stores it (numbers stay numbers; lists and the like as their text). The
+// runtime logs the plan's params with it, and `mhr run` records them at the run's start.
+ParamValue toParamValue(const plan::Value& v);
+
 } // namespace mhr::runtime

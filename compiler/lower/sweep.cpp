@@ -1,19 +1,13 @@
 #include "compiler/lower/sweep.h"
 
+#include "support/random.h"
+
 #include <limits>
 #include <set>
 
 namespace mhr::lower {
 
 namespace {
-
-// splitmix64: a tiny, fully specified generator, so sweeps draw the same runs everywhere.
-uint64_t nextRandom(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 SweepRun runFor(const plan::SweepConfig& sweep, const std::vector<size_t>& choice) {
   SweepRun r;
@@ -54,10 +48,11 @@ std::vector<SweepRun> expandSweep(const plan::SweepConfig& sweep) {
     return choice;
   };
   if (sweep.mode == "random" && sweep.count < grid) {
-    uint64_t state = static_cast<uint64_t>(sweep.seed);
+    // support::SplitMix64 is fully specified, so a random sweep draws the same runs everywhere.
+    support::SplitMix64 rng(static_cast<uint64_t>(sweep.seed));
     std::set<uint64_t> seen;
     while (static_cast<int64_t>(runs.size()) < sweep.count) {
-      uint64_t index = nextRandom(state) % static_cast<uint64_t>(grid);
+      uint64_t index = rng.next() % static_cast<uint64_t>(grid);
       if (seen.insert(index).second) runs.push_back(runFor(sweep, decode(index)));
     }
     return runs;

@@ -3,8 +3,8 @@
 #include "compiler/ir/activations.h"
 #include "compiler/ir/paths.h"
 #include "compiler/verify/block.h"
-#include "compiler/verify/random.h"
 #include "support/assert.h"
+#include "support/random.h"
 #include "support/strings.h"
 
 #include <fmt/format.h>
@@ -104,7 +104,7 @@ std::optional<StepOutcome> rewriteBranch(const StepInput& in, diag::DiagnosticEn
   std::vector<ir::Node> nodes;
   std::string prev = sourceName;
   int64_t c = channelsOf(g, source);
-  SplitMix64 rng(in.seed);
+  support::SplitMix64 rng(in.seed);
   auto push = [&](ir::Node n) {
     n.origin = s.range;
     prev = n.name;

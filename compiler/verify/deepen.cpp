@@ -3,9 +3,9 @@
 #include "compiler/ir/activations.h"
 #include "compiler/ir/paths.h"
 #include "compiler/verify/block.h"
-#include "compiler/verify/random.h"
 #include "compiler/verify/value_range.h"
 #include "support/assert.h"
+#include "support/random.h"
 #include "support/strings.h"
 
 #include <fmt/format.h>
@@ -199,7 +199,7 @@ std::optional<StepOutcome> rewriteDeepen(const StepInput& in, diag::DiagnosticEn
 
   std::vector<ir::Node> nodes;
   std::string prev = anchorName;
-  SplitMix64 rng(in.seed);
+  support::SplitMix64 rng(in.seed);
   for (size_t i = 0; i < block->terms.size(); ++i) {
     const Term& t = block->terms[i];
     const bool zero = block->residual && static_cast<int>(i) == lastAffine;

@@ -6,10 +6,10 @@
 #include "compiler/verify/branch.h"
 #include "compiler/verify/deepen.h"
 #include "compiler/verify/grow_kernel.h"
-#include "compiler/verify/random.h"
 #include "compiler/verify/replace_head.h"
 #include "compiler/verify/upscale.h"
 #include "compiler/verify/widen.h"
+#include "support/random.h"
 
 #include <fmt/format.h>
 
@@ -139,7 +139,8 @@ std::optional<MorphResult> morphNetwork(const ir::Graph& parent, const ast::Netw
   FreshNames names;
   for (size_t i = 0; i < count; ++i) {
     const ast::MorphStmt& m = *stmt.morphs[i];
-    StepInput in{result.graph, m, ctx, deriveSeed(ctx.seed, ctx.network, i), divisor[i], before, &names};
+    StepInput in{result.graph, m,      ctx,   support::deriveSeed(ctx.seed, ctx.network, i),
+                 divisor[i],   before, &names};
     if (m.kind == ast::MorphStmt::Kind::Upscale) before *= std::max<int64_t>(1, upscaleFactor(m));
     std::optional<StepOutcome> out = dispatch(in, diags);
 

@@ -13,8 +13,9 @@
 // any step does. A refuted statement that could still be applied is applied, so later statements get
 // verdicts too.
 //
-// Seeds: statement i (0-based) of child X draws from deriveSeed(experiment seed, X, i) (random.h) unless it
-// names its own (`split random(seed: S)` draws from S). The drawn values are stored in the recipes.
+// Seeds: statement i (0-based) of child X draws from support::deriveSeed(experiment seed, X, i)
+// (support/random.h) unless it names its own (`split random(seed: S)` draws from S). The drawn values are
+// stored in the recipes.
 #pragma once
 
 #include "compiler/ast/ast.h"

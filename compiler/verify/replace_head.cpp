@@ -1,7 +1,7 @@
 #include "compiler/verify/replace_head.h"
 
 #include "compiler/ir/paths.h"
-#include "compiler/verify/random.h"
+#include "support/random.h"
 #include "support/strings.h"
 
 #include <fmt/format.h>
@@ -73,7 +73,7 @@ std::optional<StepOutcome> rewriteReplaceHead(const StepInput& in, diag::Diagnos
   recipe.kind = plan::MorphRecipe::Kind::ReplaceHead;
   recipe.removed.push_back(old.name + ".weight");
   if (old.linear.bias) recipe.removed.push_back(old.name + ".bias");
-  SplitMix64 rng(in.seed);
+  support::SplitMix64 rng(in.seed);
   const int64_t fanIn = old.linear.inFeatures;
   recipe.created.push_back(defaultInit(old.name + ".weight", {classes, fanIn}, fanIn, rng.next()));
   if (fresh.linear.bias)

@@ -3,7 +3,7 @@
 #include "compiler/ir/channels.h"
 #include "compiler/ir/params.h"
 #include "compiler/ir/paths.h"
-#include "compiler/verify/random.h"
+#include "support/random.h"
 #include "support/strings.h"
 
 #include <fmt/format.h>
@@ -312,7 +312,7 @@ std::optional<StepOutcome> rewriteWiden(const StepInput& in, diag::DiagnosticEng
 
   // The replication map and the splits.
   const uint64_t seed = split->seed.value_or(in.seed);
-  SplitMix64 rng(seed);
+  support::SplitMix64 rng(seed);
   w.mapping.resize(static_cast<size_t>(newC));
   for (int64_t j = 0; j < newC; ++j) w.mapping[static_cast<size_t>(j)] = j < oldC ? j : rng.below(oldC);
   std::vector<std::vector<int64_t>> copies(static_cast<size_t>(oldC));
@@ -339,7 +339,7 @@ std::optional<StepOutcome> rewriteWiden(const StepInput& in, diag::DiagnosticEng
   }
   if (split->kind == "noise") {
     w.noiseSigma = split->sigma;
-    w.noiseSeed = deriveSeed(seed, "noise", 0);
+    w.noiseSeed = support::deriveSeed(seed, "noise", 0);
   }
 
   StepOutcome o;

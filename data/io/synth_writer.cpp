@@ -25,8 +25,8 @@ namespace {
 // A DICOM UID under the 2.25 root (an integer derived from a UUID-sized random number): deterministic by
 // seed, valid, and unique for practical purposes.
 std::string uid(uint64_t seed, uint64_t a, uint64_t b) {
-  unsigned __int128 v = (static_cast<unsigned __int128>(deriveSeed(seed, 0x756964ULL, a, b)) << 64) |
-                        deriveSeed(seed, 0x756964ULL + 1, a, b);
+  unsigned __int128 v = (static_cast<unsigned __int128>(deriveStreamSeed(seed, 0x756964ULL, a, b)) << 64) |
+                        deriveStreamSeed(seed, 0x756964ULL + 1, a, b);
   v &= ~(static_cast<unsigned __int128>(1) << 127); // 2.25 allows up to 128 bits; stay below 39 digits
   std::string digits;
   do {
@@ -100,7 +100,7 @@ void writeSyntheticMammoSet(const SyntheticMammo& gen, const std::string& folder
     relPath[size_t(c.index)] = folderName + "/" + study + "/" + series + "/000000.dcm";
     std::string roiFolder =
         folderName + "_1/" + uid(p.seed, uint64_t(c.index), 3) + "/" + uid(p.seed, uint64_t(c.index), 4);
-    Rng rng(deriveSeed(p.seed, 0x637376ULL /* "csv" */, uint64_t(c.index)));
+    Rng rng(deriveStreamSeed(p.seed, 0x637376ULL /* "csv" */, uint64_t(c.index)));
     int subtlety = 1 + int(rng.below(5));
     std::string shape, margins, pathology;
     int assessment;

@@ -76,9 +76,9 @@ TEST(Augment, DeterministicPerStreamAndVariedAcrossStreams) {
                         call("contrast", {}, {num(0.1)})});
   Image src = pattern(32, 24);
   Image a = src, b = src, c = src;
-  augment(a, s, deriveSeed(7, 0, 5));
-  augment(b, s, deriveSeed(7, 0, 5));
-  augment(c, s, deriveSeed(7, 1, 5)); // next epoch
+  augment(a, s, deriveStreamSeed(7, 0, 5));
+  augment(b, s, deriveStreamSeed(7, 0, 5));
+  augment(c, s, deriveStreamSeed(7, 1, 5)); // next epoch
   EXPECT_EQ(a.pixels, b.pixels);
   EXPECT_NE(a.pixels, c.pixels);
   for (float v : a.pixels) {

@@ -20,10 +20,10 @@ TEST(Random, SameSeedSameStreamDifferentSeedDifferentStream) {
 }
 
 TEST(Random, DerivedSeedsDependOnOrderAndEveryComponent) {
-  EXPECT_NE(deriveSeed(1, 2, 3), deriveSeed(1, 3, 2));
-  EXPECT_NE(deriveSeed(1, 2, 3), deriveSeed(2, 2, 3));
-  EXPECT_NE(deriveSeed(1, 2, 3, 0), deriveSeed(1, 2, 3, 1));
-  EXPECT_EQ(deriveSeed(9, 8, 7, 6), deriveSeed(9, 8, 7, 6));
+  EXPECT_NE(deriveStreamSeed(1, 2, 3), deriveStreamSeed(1, 3, 2));
+  EXPECT_NE(deriveStreamSeed(1, 2, 3), deriveStreamSeed(2, 2, 3));
+  EXPECT_NE(deriveStreamSeed(1, 2, 3, 0), deriveStreamSeed(1, 2, 3, 1));
+  EXPECT_EQ(deriveStreamSeed(9, 8, 7, 6), deriveStreamSeed(9, 8, 7, 6));
 }
 
 TEST(Random, BelowIsInRangeAndCoversIt) {

@@ -6,9 +6,9 @@
 #include "compiler/ir/shapes.h"
 #include "compiler/parse/parser.h"
 #include "compiler/verify/morph.h"
-#include "compiler/verify/random.h"
 #include "compiler/verify/verdict_table.h"
 #include "stdlib/catalog.h"
+#include "support/random.h"
 #include "tests/ir/reference.h"
 
 #include <gtest/gtest.h>

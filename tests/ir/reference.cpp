@@ -1,8 +1,8 @@
 #include "tests/ir/reference.h"
 
 #include "compiler/ir/params.h"
-#include "compiler/verify/random.h"
 #include "support/assert.h"
+#include "support/random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -32,7 +32,7 @@ Tensor zeros(std::vector<int64_t> shape) {
   return t;
 }
 
-double gaussian(verify::SplitMix64& rng) {
+double gaussian(support::SplitMix64& rng) {
   const double u1 = std::max(rng.uniform(), 1e-300), u2 = rng.uniform();
   return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
@@ -342,7 +342,7 @@ Tensor run(const ir::Graph& g, const StateDict& params, const Tensor& input, boo
 }
 
 StateDict randomStateDict(const ir::Graph& g, uint64_t seed) {
-  verify::SplitMix64 rng(seed);
+  support::SplitMix64 rng(seed);
   StateDict sd;
   for (const ir::TensorSpec& t : ir::stateDictSpec(g)) {
     Tensor x = zeros(t.shape);
@@ -370,7 +370,7 @@ StateDict randomStateDict(const ir::Graph& g, uint64_t seed) {
 }
 
 Tensor randomInput(int64_t n, int64_t c, int64_t h, int64_t w, uint64_t seed) {
-  verify::SplitMix64 rng(seed);
+  support::SplitMix64 rng(seed);
   Tensor x = zeros({n, c, h, w});
   for (double& e : x.data) e = gaussian(rng);
   return x;
@@ -378,7 +378,7 @@ Tensor randomInput(int64_t n, int64_t c, int64_t h, int64_t w, uint64_t seed) {
 
 namespace {
 
-Tensor makeInit(const plan::TensorInit& t, const StateDict& parent, verify::SplitMix64& rng) {
+Tensor makeInit(const plan::TensorInit& t, const StateDict& parent, support::SplitMix64& rng) {
   Tensor x = zeros(t.shape);
   switch (t.kind) {
   case plan::TensorInit::Kind::Zeros:
@@ -442,7 +442,7 @@ Tensor applyEdit(const Tensor& in, const plan::TensorEdit& e, const plan::WidenR
 } // namespace
 
 StateDict applyRecipe(const StateDict& parent, const plan::MorphRecipe& r, uint64_t seed) {
-  verify::SplitMix64 rng(seed);
+  support::SplitMix64 rng(seed);
   StateDict sd = parent;
   if (!r.applied) return sd;
   for (const std::string& name : r.removed) sd.erase(name);
@@ -480,7 +480,7 @@ StateDict applyRecipe(const StateDict& parent, const plan::MorphRecipe& r, uint6
         mean /= static_cast<double>(old.data.size());
         for (double d : old.data) sq += (d - mean) * (d - mean);
         const double sd0 = std::sqrt(sq / static_cast<double>(old.data.size()));
-        verify::SplitMix64 nrng(w.noiseSeed + i);
+        support::SplitMix64 nrng(w.noiseSeed + i);
         const int64_t rows = edited.shape[0], cols = edited.numel() / rows, inner = cols / edited.shape[1];
         for (int64_t o = 0; o < rows; ++o)
           for (int64_t off : e.offsets)
