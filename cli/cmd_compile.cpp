@@ -2,7 +2,7 @@
 // commands. All of them read a .mhr file, print diagnostics to stderr (text or JSON) and exit 1 when there
 // are errors.
 #include "cli/commands.h"
-#include "cli/device_memory.h"
+#include "cli/compile_setup.h"
 #include "compiler/ast/formatter.h"
 #include "compiler/ast/printer.h"
 #include "compiler/cost/cost_report.h"
@@ -11,7 +11,6 @@
 #include "compiler/pipeline.h"
 #include "compiler/plan/plan_printer.h"
 #include "compiler/verify/verdict_table.h"
-#include "stdlib/catalog.h"
 #include "support/files.h"
 
 #include <iostream>
@@ -51,12 +50,7 @@ void printVerdictTables(const compiler::CompileResult& r) {
 }
 
 compiler::CompileResult compile(const CompileArgs& a, compiler::Stage stopAfter) {
-  compiler::CompileOptions options;
-  options.catalog = &stdlib::catalog();
-  options.overrides = a.overrides;
-  options.stopAfter = stopAfter;
-  setDeviceMemory(options, a.device);
-  return compiler::compileFile(a.file, options);
+  return compileSpec(a.file, a.overrides, a.device, stopAfter);
 }
 
 int runCheck(const CompileArgs& a) {

@@ -3,6 +3,7 @@
 // (build the prepared-image caches a spec needs, e.g. before copying them to GPU nodes built without image
 // decoding).
 #include "cli/commands.h"
+#include "cli/compile_setup.h"
 #include "compiler/pipeline.h"
 #include "data/augment.h"
 #include "data/cache.h"
@@ -10,7 +11,6 @@
 #include "data/decode.h"
 #include "data/loader.h"
 #include "data/synthetic.h"
-#include "stdlib/catalog.h"
 #include "support/error.h"
 #include "support/strings.h"
 
@@ -51,10 +51,7 @@ plan::Size requireSize(const std::string& text, const char* option) {
 // Compiles the spec; prints diagnostics; nullopt on errors.
 std::optional<plan::ExperimentPlan> compilePlan(const std::string& file,
                                                 const std::vector<std::string>& overrides) {
-  compiler::CompileOptions options;
-  options.catalog = &stdlib::catalog();
-  options.overrides = overrides;
-  auto r = compiler::compileFile(file, options);
+  auto r = compileSpec(file, overrides);
   r.diags->renderText(std::cerr);
   if (!r.ok() || !r.plan) return std::nullopt;
   return std::move(*r.plan);

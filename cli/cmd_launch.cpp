@@ -5,9 +5,9 @@
 // task per member (`mhr run --sweep-index $SLURM_ARRAY_TASK_ID --sweep-id ID`, ID fixed here so every member
 // is tagged alike). Runs nothing: prints the script, or writes it with -o. docs/distributed.md.
 #include "cli/commands.h"
+#include "cli/compile_setup.h"
 #include "compiler/lower/sweep.h"
 #include "compiler/pipeline.h"
-#include "stdlib/catalog.h"
 #include "support/error.h"
 #include "support/files.h"
 #include "tracker/tracker.h"
@@ -61,10 +61,7 @@ std::string thisProgram() {
 }
 
 int launchSlurm(const LaunchArgs& a) {
-  compiler::CompileOptions options;
-  options.catalog = &stdlib::catalog();
-  options.overrides = a.overrides;
-  compiler::CompileResult compiled = compiler::compileFile(a.file, options);
+  compiler::CompileResult compiled = compileSpec(a.file, a.overrides);
   compiled.diags->renderText(std::cerr);
   if (!compiled.ok() || !compiled.plan) return 1;
   const plan::ExperimentPlan& plan = *compiled.plan;

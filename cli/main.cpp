@@ -64,18 +64,5 @@ int main(int argc, char** argv) {
     sub->callback([&run, argc, argv] { run = [argc, argv] { return forwardToBackend(argc, argv); }; });
   }
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e); // help and version go to stdout, errors to stderr
-    return code == 0 ? 0 : 2;
-  }
-  if (!run) return 2;
-  try {
-    return run();
-  } catch (const std::exception& e) {
-    std::cerr << "mhr: error: " << mhr::support::terminalSafe(e.what())
-              << "\n"; // error texts quote user input
-    return 1;
-  }
+  return mhr::cli::parseAndRun(app, argc, argv, run);
 }
