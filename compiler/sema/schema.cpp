@@ -272,6 +272,7 @@ bool checkValue(const ast::Value& v, const Type& t, const std::string& what, dia
   case Type::Kind::Symbol: {
     if (!kindFits(v, t)) return mismatch();
     const std::string& name = v.path.segments[0];
+    if (t.symbols.empty()) return true; // any bare name (e.g. a manifest's class labels)
     for (const auto& s : t.symbols)
       if (s == name) return true;
     auto b = diags.error("E0206", v.range, "unknown value '" + name + "' for " + what);

@@ -58,7 +58,7 @@ TypeRef stringType();
 TypeRef sizeType();
 TypeRef quantityType(std::vector<std::string> units, std::optional<double> min = std::nullopt,
                      bool minExclusive = false);
-TypeRef symbolType(std::vector<std::string> symbols);
+TypeRef symbolType(std::vector<std::string> symbols); // empty: any bare name
 TypeRef pathType();
 TypeRef listType(TypeRef element, size_t minItems = 0, size_t maxItems = SIZE_MAX);
 TypeRef callType(std::vector<CallSchema> calls);
