@@ -145,10 +145,10 @@ int runExplain(const CompileArgs& a, bool json) {
       int64_t budget = 0;
       if (st.kind == plan::Stage::Kind::Train) {
         setup.batch = st.train.batch;
-        setup.precision = cost::parsePrecision(st.train.precision).value_or(cost::Precision::Fp32);
+        setup.precision = st.train.precision;
         setup.optimizer = st.train.optimizer.kind;
         setup.momentum = st.train.optimizer.momentum > 0;
-        policy = cost::parseCheckpointPolicy(st.train.checkpointing).value_or(cost::CheckpointPolicy::Off);
+        policy = st.train.checkpointing;
         budget = st.train.memoryBudgetBytes;
       } else {
         setup.batch = st.eval.batch;

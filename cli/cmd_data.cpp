@@ -172,7 +172,7 @@ int runPreview(const PreviewArgs& a) {
   std::vector<plan::Value> augmentList;
   if (!a.noAugment && stage && stage->kind == plan::Stage::Kind::Train && stage->split == a.split)
     augmentList = stage->train.augment;
-  data::Dataset ds = data::openDataset(config, p->seed);
+  data::Dataset ds = data::openDataset(config);
   data::AugmentSpec augment = data::parseAugment(augmentList, config.location);
   std::vector<size_t> members = ds.indices(split);
   if (members.empty()) throw UserError(ds.where() + ": the " + a.split + " split is empty");
@@ -250,7 +250,7 @@ int runPrepare(const PrepareArgs& a) {
   data::PrepareOptions options;
   options.threads = a.threads;
   for (const auto& [name, size] : jobs) {
-    data::Dataset ds = data::openDataset(findDataset(*p, name), p->seed);
+    data::Dataset ds = data::openDataset(findDataset(*p, name));
     data::prepareCache(ds, size.h, size.w, options);
   }
   return 0;

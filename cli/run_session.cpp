@@ -385,7 +385,7 @@ int runSpec(const RunRequest& args) {
       throw UserError("--nproc: this build has no data-parallel backend (install libgloo-dev and rebuild; "
                       "docs/distributed.md)");
     LocalRanks ranks{args.argv, {}, args.nproc, args.threads, args.distTimeout};
-    if (compiled.plan->sweep.mode != "none" && args.sweepId.empty() && args.resume.empty())
+    if (compiled.plan->sweep.mode != plan::SweepMode::None && args.sweepId.empty() && args.resume.empty())
       ranks.extraArgs = {"--sweep-id", newSweepId()}; // one sweep id for every rank
     return runLocalRanks(ranks);
   }

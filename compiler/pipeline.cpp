@@ -7,6 +7,7 @@
 #include "compiler/ir/paths.h"
 #include "compiler/ir/shapes.h"
 #include "compiler/lower/lower_config.h"
+#include "compiler/lower/lower_dataset.h"
 #include "compiler/plan/stage_hash.h"
 #include "compiler/sema/overrides.h"
 #include "support/assert.h"
@@ -59,7 +60,10 @@ plan::ExperimentPlan lowerPlan(const std::string& path, const sema::Program& pro
   p.specHash = specHash(program, sources);
   std::vector<const ast::Stmt*> statements(program.statements.begin(), program.statements.end());
   p.semanticHash = support::sha256Hex(ast::canonicalText(statements));
-  for (const auto* d : symbols.datasets) p.datasets.push_back(lower::lowerDataset(*d, sources));
+  for (const auto* d : symbols.datasets) {
+    p.datasets.push_back(lower::lowerDataset(*d, sources));
+    p.datasets.back().spec = lower::lowerDatasetSpec(p.datasets.back(), p.seed);
+  }
   auto keys = lower::stageKeys(symbols);
   for (size_t i = 0; i < symbols.stages.size(); ++i)
     p.stages.push_back(lower::lowerStage(*symbols.stages[i], keys[i], sources));

@@ -161,25 +161,13 @@ std::string resolveCbisImage(const std::string& root, const std::string& csvPath
   return resolver.resolve(csvPath, ambiguity);
 }
 
-void openCbisDdsm(ArgReader& args, uint64_t seed, const OpenOptions& open, Dataset::Parts& parts) {
-  std::optional<std::string> rootArg = args.string("root");
-  std::vector<std::string> kinds =
-      args.names("abnormality").value_or(std::vector<std::string>{"mass", "calc"});
-  double valFraction = args.fraction("val_fraction", 0.1, true);
-  uint64_t splitSeed = uint64_t(args.integer("seed").value_or(int64_t(seed)));
-  args.finish();
-  if (!rootArg || rootArg->empty())
-    args.fail("cbis_ddsm: `root` (the folder holding the description CSVs) is required");
-  if (kinds.empty()) args.fail("abnormality: name at least one of mass, calc");
-  for (const std::string& k : kinds)
-    if (k != "mass" && k != "calc") {
-      std::string m = support::closestMatch(k, {"mass", "calc"});
-      args.fail("abnormality: '" + k + "' is not mass or calc" +
-                (m.empty() ? "" : " (did you mean '" + m + "'?)"));
-    }
-  const std::string root = resolvePath(open.baseDir, *rootArg);
+void openCbisDdsm(const plan::CbisDdsmSource& source, const OpenOptions& open, Dataset::Parts& parts) {
+  const std::vector<std::string>& kinds = source.abnormality;
+  const double valFraction = source.valFraction;
+  const uint64_t splitSeed = source.seed;
+  const std::string root = resolvePath(open.baseDir, source.root);
   std::error_code ec;
-  if (!fs::is_directory(root, ec)) args.fail("root: folder '" + root + "' does not exist");
+  if (!fs::is_directory(root, ec)) fail(parts, "root: folder '" + root + "' does not exist");
   parts.root = root;
 
   std::vector<CsvFile> files;
@@ -197,9 +185,9 @@ void openCbisDdsm(ArgReader& args, uint64_t seed, const OpenOptions& open, Datas
   for (const CsvFile& f : files) {
     std::string path = (fs::path(root) / f.name).string();
     if (!fs::is_regular_file(path, ec))
-      args.fail(fmt::format("cbis_ddsm: '{}' is missing; root must hold the official description files "
-                            "{}_case_description_train_set.csv and {}_case_description_test_set.csv",
-                            path, f.kind, f.kind));
+      fail(parts, fmt::format("cbis_ddsm: '{}' is missing; root must hold the official description files "
+                              "{}_case_description_train_set.csv and {}_case_description_test_set.csv",
+                              path, f.kind, f.kind));
     CsvTable t = readCsv(path);
     parts.sources.push_back(path);
     checkHeader(t, f);

@@ -74,38 +74,23 @@ void readList(const std::string& path, bool test, std::map<std::string, ListEntr
 
 } // namespace
 
-void openChestXray14(ArgReader& args, uint64_t seed, const OpenOptions& open, Dataset::Parts& parts) {
-  std::optional<std::string> rootArg = args.string("root");
+void openChestXray14(const plan::ChestXray14Source& source, const OpenOptions& open, Dataset::Parts& parts) {
   const std::vector<std::string>& all = chestXray14Labels();
-  std::vector<std::string> labels = args.names("labels").value_or(all);
-  double valFraction = args.fraction("val_fraction", 0.1, true);
-  uint64_t splitSeed = uint64_t(args.integer("seed").value_or(int64_t(seed)));
-  args.finish();
-  if (!rootArg || rootArg->empty())
-    args.fail("chestxray14: `root` (the folder holding Data_Entry_2017.csv) is required");
-  if (labels.empty()) args.fail("labels: name at least one label");
-  std::set<std::string> chosen;
-  for (const std::string& l : labels) {
-    if (std::find(all.begin(), all.end(), l) == all.end()) {
-      std::string m = support::closestMatch(l, all);
-      args.fail("labels: '" + l + "' is not a ChestX-ray14 label" +
-                (m.empty() ? "" : " (did you mean '" + m + "'?)") + "; labels are " +
-                support::join(all, ", "));
-    }
-    if (!chosen.insert(l).second) args.fail("labels: '" + l + "' is listed twice");
-  }
-  const std::string root = resolvePath(open.baseDir, *rootArg);
+  const std::vector<std::string> labels = source.labels.empty() ? all : source.labels;
+  const double valFraction = source.valFraction;
+  const uint64_t splitSeed = source.seed;
+  const std::string root = resolvePath(open.baseDir, source.root);
   std::error_code ec;
-  if (!fs::is_directory(root, ec)) args.fail("root: folder '" + root + "' does not exist");
+  if (!fs::is_directory(root, ec)) fail(parts, "root: folder '" + root + "' does not exist");
   parts.root = root;
 
   std::string entryPath = (fs::path(root) / "Data_Entry_2017.csv").string();
   if (!fs::is_regular_file(entryPath, ec)) {
     std::string revised = (fs::path(root) / "Data_Entry_2017_v2020.csv").string();
     if (!fs::is_regular_file(revised, ec))
-      args.fail("chestxray14: '" + entryPath +
-                "' is missing (NIH's label file; Data_Entry_2017_v2020.csv is "
-                "accepted too)");
+      fail(parts, "chestxray14: '" + entryPath +
+                      "' is missing (NIH's label file; Data_Entry_2017_v2020.csv is "
+                      "accepted too)");
     entryPath = revised;
   }
   std::map<std::string, ListEntry> lists;

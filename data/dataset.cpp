@@ -171,109 +171,10 @@ void Dataset::warn(const std::string& message) const {
     std::cerr << "mhr: warning: " << message << "\n";
 }
 
-// ---------------------------------------------------------------- argument reading
-
 namespace detail {
 
-ArgReader::ArgReader(const Value& call, std::string where) : call_(call), where_(std::move(where)) {}
-
-void ArgReader::fail(const std::string& message) const {
-  throw UserError(where_ + ": " + message);
-}
-
-const Value* ArgReader::get(const std::string& name) {
-  used_.push_back(name);
-  return call_.arg(name);
-}
-
-std::optional<int64_t> ArgReader::integer(const std::string& name) {
-  const Value* v = get(name);
-  if (!v) return std::nullopt;
-  if (v->kind != Value::Kind::Int) fail(fmt::format("{}: expected an integer, got {}", name, v->str()));
-  return v->integer;
-}
-
-std::optional<double> ArgReader::number(const std::string& name) {
-  const Value* v = get(name);
-  if (!v) return std::nullopt;
-  if (!v->isNumber()) fail(fmt::format("{}: expected a number, got {}", name, v->str()));
-  return v->asDouble();
-}
-
-std::optional<std::string> ArgReader::string(const std::string& name) {
-  const Value* v = get(name);
-  if (!v) return std::nullopt;
-  if (v->kind != Value::Kind::String) fail(fmt::format("{}: expected a string, got {}", name, v->str()));
-  return v->text;
-}
-
-std::optional<std::string> ArgReader::symbol(const std::string& name) {
-  const Value* v = get(name);
-  if (!v) return std::nullopt;
-  if (v->kind != Value::Kind::Symbol && v->kind != Value::Kind::String)
-    fail(fmt::format("{}: expected a name, got {}", name, v->str()));
-  return v->text;
-}
-
-std::optional<bool> ArgReader::boolean(const std::string& name) {
-  const Value* v = get(name);
-  if (!v) return std::nullopt;
-  if (v->kind != Value::Kind::Bool) fail(fmt::format("{}: expected true or false, got {}", name, v->str()));
-  return v->boolean;
-}
-
-std::optional<plan::Size> ArgReader::size(const std::string& name) {
-  const Value* v = get(name);
-  if (!v) return std::nullopt;
-  if (v->kind != Value::Kind::Size)
-    fail(fmt::format("{}: expected a size such as 512x416, got {}", name, v->str()));
-  return v->size;
-}
-
-std::optional<std::vector<std::string>> ArgReader::names(const std::string& name) {
-  const Value* v = get(name);
-  if (!v) return std::nullopt;
-  if (v->kind != Value::Kind::List)
-    fail(fmt::format("{}: expected a list such as [a, b], got {}", name, v->str()));
-  std::vector<std::string> out;
-  for (const Value& item : v->items) {
-    if (item.kind != Value::Kind::Symbol && item.kind != Value::Kind::String)
-      fail(fmt::format("{}: expected names in the list, got {}", name, item.str()));
-    out.push_back(item.text);
-  }
-  return out;
-}
-
-std::optional<std::vector<double>> ArgReader::numbers(const std::string& name) {
-  const Value* v = get(name);
-  if (!v) return std::nullopt;
-  if (v->kind != Value::Kind::List)
-    fail(fmt::format("{}: expected a list of numbers, got {}", name, v->str()));
-  std::vector<double> out;
-  for (const Value& item : v->items) {
-    if (!item.isNumber()) fail(fmt::format("{}: expected numbers in the list, got {}", name, item.str()));
-    out.push_back(item.asDouble());
-  }
-  return out;
-}
-
-double ArgReader::fraction(const std::string& name, double fallback, bool allowZero) {
-  double f = number(name).value_or(fallback);
-  if (!(f < 1.0 && (allowZero ? f >= 0.0 : f > 0.0)))
-    fail(fmt::format("{}: {} is outside {}", name, f, allowZero ? "[0, 1)" : "(0, 1)"));
-  return f;
-}
-
-void ArgReader::finish() {
-  if (call_.kind == Value::Kind::Call && !call_.items.empty())
-    fail(fmt::format("{}: arguments must be named, as in {}(root: \"...\")", call_.callee(), call_.callee()));
-  if (call_.kind != Value::Kind::Call) return;
-  for (const auto& [k, v] : call_.named)
-    if (std::find(used_.begin(), used_.end(), k) == used_.end()) {
-      std::string m = support::closestMatch(k, used_);
-      fail(fmt::format("{}: unknown argument '{}'{}; arguments are {}", call_.callee(), k,
-                       m.empty() ? "" : " (did you mean '" + m + "'?)", support::join(used_, ", ")));
-    }
+void fail(const Dataset::Parts& parts, const std::string& message) {
+  throw UserError(parts.where + ": " + message);
 }
 
 // ---------------------------------------------------------------- files and splits
@@ -372,34 +273,20 @@ void assignSplits(std::vector<Sample>& samples, double valFraction, double testF
 
 namespace {
 
-std::array<double, 3> splitArg(detail::ArgReader& args) {
-  std::array<double, 3> split = {0.7, 0.1, 0.2};
-  if (auto v = args.numbers("split")) {
-    if (v->size() != 3) args.fail("split: expected [train, val, test] fractions, e.g. [0.7, 0.1, 0.2]");
-    split = {(*v)[0], (*v)[1], (*v)[2]};
-  }
-  return split;
-}
-
-void openSyntheticMammo(detail::ArgReader& args, uint64_t seed, Dataset::Parts& parts) {
+void openSyntheticMammo(const plan::SyntheticMammoSource& source, Dataset::Parts& parts) {
   MammoParams p;
-  p.count = args.integer("count").value_or(240);
-  if (auto s = args.size("size")) p.height = s->h, p.width = s->w;
-  p.lesion = args.symbol("lesion").value_or("mixed");
-  if (p.lesion != "calcification" && p.lesion != "mass" && p.lesion != "mixed") {
-    std::string m = support::closestMatch(p.lesion, {"calcification", "mass", "mixed"});
-    args.fail("lesion: expected calcification, mass or mixed, got '" + p.lesion + "'" +
-              (m.empty() ? "" : " (did you mean '" + m + "'?)"));
-  }
-  p.malignant = args.number("malignant").value_or(0.5);
-  p.seed = uint64_t(args.integer("seed").value_or(int64_t(seed)));
-  p.split = splitArg(args);
-  args.finish();
+  p.count = source.count;
+  p.height = source.height;
+  p.width = source.width;
+  p.lesion = source.lesion;
+  p.malignant = source.malignant;
+  p.seed = source.seed;
+  p.split = source.split;
   std::shared_ptr<SyntheticMammo> gen;
   try {
     gen = std::make_shared<SyntheticMammo>(p);
   } catch (const UserError& e) {
-    args.fail(e.what());
+    detail::fail(parts, e.what());
   }
   parts.classes = mammographyClasses();
   for (const MammoCase& c : gen->cases()) {
@@ -415,18 +302,18 @@ void openSyntheticMammo(detail::ArgReader& args, uint64_t seed, Dataset::Parts& 
   parts.mammo = gen;
 }
 
-void openSyntheticCxr(detail::ArgReader& args, uint64_t seed, Dataset::Parts& parts) {
+void openSyntheticCxr(const plan::SyntheticCxrSource& source, Dataset::Parts& parts) {
   CxrParams p;
-  p.count = args.integer("count").value_or(200);
-  if (auto s = args.size("size")) p.height = s->h, p.width = s->w;
-  p.seed = uint64_t(args.integer("seed").value_or(int64_t(seed)));
-  p.split = splitArg(args);
-  args.finish();
+  p.count = source.count;
+  p.height = source.height;
+  p.width = source.width;
+  p.seed = source.seed;
+  p.split = source.split;
   std::shared_ptr<SyntheticCxr> gen;
   try {
     gen = std::make_shared<SyntheticCxr>(p);
   } catch (const UserError& e) {
-    args.fail(e.what());
+    detail::fail(parts, e.what());
   }
   parts.classes = chestXray14Labels();
   parts.multiLabel = true;
@@ -443,45 +330,30 @@ void openSyntheticCxr(detail::ArgReader& args, uint64_t seed, Dataset::Parts& pa
   parts.cxr = gen;
 }
 
-const std::vector<std::string> kConstructors = {"synthetic_mammo", "synthetic_cxr", "cbis_ddsm",
-                                                "chestxray14", "manifest"};
-
 } // namespace
 
-Dataset openDataset(const plan::DatasetConfig& config, int64_t experimentSeed, const OpenOptions& options) {
+Dataset openDataset(const plan::DatasetConfig& config, const OpenOptions& options) {
   OpenOptions open = options;
   if (open.baseDir.empty()) open.baseDir = config.baseDir;
-  std::string where =
-      (config.location.empty() ? std::string() : config.location + ": ") + "dataset '" + config.name + "'";
-  const Value& ctor = config.constructor;
-  if (ctor.kind != Value::Kind::Call && ctor.kind != Value::Kind::Symbol)
-    throw UserError(where + ": expected a constructor call such as synthetic_mammo(count: 240)");
   Dataset::Parts parts;
   parts.name = config.name;
-  parts.constructor = ctor.callee();
-  parts.where = where;
-  parts.options = parseDatasetOptions(config.options, where);
+  parts.constructor = plan::constructorName(config.spec.source);
+  parts.where =
+      (config.location.empty() ? std::string() : config.location + ": ") + "dataset '" + config.name + "'";
+  parts.options = datasetOptionsOf(config.spec);
   parts.warn = open.warn;
   if (!parts.warn) parts.warn = [](const std::string& m) { std::cerr << "mhr: warning: " << m << "\n"; };
-  detail::ArgReader args(ctor, where);
-  uint64_t seed = uint64_t(experimentSeed);
-  const std::string& name = ctor.callee();
-  if (name == "synthetic_mammo")
-    openSyntheticMammo(args, seed, parts);
-  else if (name == "synthetic_cxr")
-    openSyntheticCxr(args, seed, parts);
-  else if (name == "cbis_ddsm")
-    detail::openCbisDdsm(args, seed, open, parts);
-  else if (name == "chestxray14")
-    detail::openChestXray14(args, seed, open, parts);
-  else if (name == "manifest")
-    detail::openManifest(args, seed, open, parts);
-  else {
-    std::string m = support::closestMatch(name, kConstructors);
-    throw UserError(where + ": unknown data set constructor '" + name + "'" +
-                    (m.empty() ? "" : " (did you mean '" + m + "'?)") + "; constructors are " +
-                    support::join(kConstructors, ", "));
-  }
+  const plan::DatasetSource& source = config.spec.source;
+  if (auto* m = std::get_if<plan::SyntheticMammoSource>(&source))
+    openSyntheticMammo(*m, parts);
+  else if (auto* c = std::get_if<plan::SyntheticCxrSource>(&source))
+    openSyntheticCxr(*c, parts);
+  else if (auto* cbis = std::get_if<plan::CbisDdsmSource>(&source))
+    detail::openCbisDdsm(*cbis, open, parts);
+  else if (auto* nih = std::get_if<plan::ChestXray14Source>(&source))
+    detail::openChestXray14(*nih, open, parts);
+  else
+    detail::openManifest(std::get<plan::ManifestSource>(source), open, parts);
   // Every split the stages may name must exist; an empty one is legal only if nobody uses it, which the
   // runtime checks when it asks for the split.
   std::map<std::string, size_t> seen;

@@ -1,7 +1,8 @@
 // data/dataset.h — an opened data set: what `dataset NAME = CONSTRUCTOR(args) { options }` denotes at run
-// time. In: the plan's DatasetConfig (constructor call as the user wrote it, defaults not filled) and the
-// experiment seed. Out: the classes, whether the task is multi-label, every sample with its label, patient
-// and split, and a way to get each sample's pixels (decode the file, or render the synthetic case).
+// time. In: the plan's DatasetConfig, whose typed DatasetSpec (compiler/plan/dataset_spec.h) has every
+// default filled in and every spec rule checked by the compiler. Out: the classes, whether the task is
+// multi-label, every sample with its label, patient and split, and a way to get each sample's pixels (decode
+// the file, or render the synthetic case).
 //
 // Constructors (docs/data.md has every argument and quirk):
 //   synthetic_mammo(count, size, lesion, malignant, seed, split)   in memory, 2 classes
@@ -122,9 +123,9 @@ private:
   Provenance computeProvenance(const std::string& root) const;
 };
 
-// Opens the data set a DatasetConfig describes. `experimentSeed` is the default for every `seed:` argument.
-Dataset openDataset(const plan::DatasetConfig& config, int64_t experimentSeed,
-                    const OpenOptions& options = {});
+// Opens the data set a DatasetConfig describes, from its typed spec (config.spec, seeds filled in by the
+// compiler). Only data errors are left to report here (files, headers, rows), each naming file and field.
+Dataset openDataset(const plan::DatasetConfig& config, const OpenOptions& options = {});
 
 // The image file that one cell of a data set's own CSV names (`mhr predict` on a CSV), resolved as the
 // constructor's loader does, relative to `folder` (the CSV's): cbis_ddsm's `image file path` through its

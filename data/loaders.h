@@ -1,9 +1,9 @@
-// data/loaders.h — internal to data/: the pieces every data set constructor shares (reading the call's
-// arguments with checks, resolving and fingerprinting files, carving a patient-disjoint validation split)
-// and one function per file-based constructor. In: the constructor call. Out: a filled Dataset::Parts.
+// data/loaders.h — internal to data/: the pieces every data set constructor shares (resolving and
+// fingerprinting files, carving a patient-disjoint validation split) and one function per file-based
+// constructor. In: the constructor's typed source (plan::DatasetSpec). Out: a filled Dataset::Parts.
 #pragma once
 
-#include "compiler/plan/value.h"
+#include "compiler/plan/dataset_spec.h"
 #include "data/dataset.h"
 
 #include <cstdint>
@@ -13,31 +13,8 @@
 
 namespace mhr::data::detail {
 
-// Typed access to a constructor's named arguments. Every getter checks the kind and range and throws a
-// UserError prefixed with `where`; finish() rejects arguments nobody asked for (with "did you mean").
-class ArgReader {
-public:
-  ArgReader(const plan::Value& call, std::string where);
-  std::optional<int64_t> integer(const std::string& name);
-  std::optional<double> number(const std::string& name);
-  std::optional<std::string> string(const std::string& name);
-  std::optional<std::string> symbol(const std::string& name); // Symbol (or String)
-  std::optional<bool> boolean(const std::string& name);
-  std::optional<plan::Size> size(const std::string& name);
-  // A list of names written as symbols or strings.
-  std::optional<std::vector<std::string>> names(const std::string& name);
-  std::optional<std::vector<double>> numbers(const std::string& name);
-  double fraction(const std::string& name, double fallback, bool allowZero); // in [0, 1) or (0, 1)
-  void finish();
-  [[noreturn]] void fail(const std::string& message) const;
-  const std::string& where() const { return where_; }
-
-private:
-  const plan::Value* get(const std::string& name);
-  const plan::Value& call_;
-  std::string where_;
-  std::vector<std::string> used_;
-};
+// A data error at the data set (its file and field come in `message`): "spec.mhr:3:1: dataset 'mammo': ...".
+[[noreturn]] void fail(const Dataset::Parts& parts, const std::string& message);
 
 // base / path unless path is absolute; base empty = as given (relative to the working directory).
 std::string resolvePath(const std::string& base, const std::string& path);
@@ -60,9 +37,9 @@ void assignSplits(std::vector<Sample>& samples, double valFraction, double testF
 // none has it; `ambiguity` says why when several files could be it).
 std::string resolveCbisImage(const std::string& root, const std::string& csvPath, std::string& ambiguity);
 
-// Each fills `parts` (whose options and warn are already set) from its arguments.
-void openCbisDdsm(ArgReader& args, uint64_t seed, const OpenOptions& open, Dataset::Parts& parts);
-void openChestXray14(ArgReader& args, uint64_t seed, const OpenOptions& open, Dataset::Parts& parts);
-void openManifest(ArgReader& args, uint64_t seed, const OpenOptions& open, Dataset::Parts& parts);
+// Each fills `parts` (whose options and warn are already set) from its typed, compiler-checked source.
+void openCbisDdsm(const plan::CbisDdsmSource& source, const OpenOptions& open, Dataset::Parts& parts);
+void openChestXray14(const plan::ChestXray14Source& source, const OpenOptions& open, Dataset::Parts& parts);
+void openManifest(const plan::ManifestSource& source, const OpenOptions& open, Dataset::Parts& parts);
 
 } // namespace mhr::data::detail

@@ -29,37 +29,22 @@ int requireColumn(const CsvTable& t, const std::string& name, const std::string&
 }
 } // namespace
 
-void openManifest(ArgReader& args, uint64_t seed, const OpenOptions& open, Dataset::Parts& parts) {
-  std::optional<std::string> csvArg = args.string("csv");
-  std::optional<std::string> rootArg = args.string("root");
-  std::string imageCol = args.string("image").value_or("image");
-  std::string labelCol = args.string("label").value_or("label");
-  std::string patientCol = args.string("patient").value_or("");
-  std::string splitCol = args.string("split").value_or("");
-  std::optional<std::vector<std::string>> classesArg = args.names("classes");
-  bool multi = args.boolean("multi_label").value_or(false);
-  std::string separator = args.string("separator").value_or("|");
-  double valFraction = args.fraction("val_fraction", 0.1, true);
-  double testFraction = args.fraction("test_fraction", 0.2, true);
-  uint64_t splitSeed = uint64_t(args.integer("seed").value_or(int64_t(seed)));
-  args.finish();
-  if (!csvArg || csvArg->empty()) args.fail("manifest: `csv` (the CSV file listing the images) is required");
-  if (separator.size() != 1) args.fail("separator: expected a single character, got \"" + separator + "\"");
-  if (valFraction + testFraction >= 1.0)
-    args.fail(fmt::format("val_fraction + test_fraction = {} leaves nothing to train on",
-                          valFraction + testFraction));
-  const std::string csvPath = resolvePath(open.baseDir, *csvArg);
+void openManifest(const plan::ManifestSource& source, const OpenOptions& open, Dataset::Parts& parts) {
+  const std::string& imageCol = source.image;
+  const std::string& labelCol = source.label;
+  const std::string& patientCol = source.patient;
+  const std::string& splitCol = source.split;
+  const bool multi = source.multiLabel;
+  const std::string separator(1, source.separator);
+  const double valFraction = source.valFraction, testFraction = source.testFraction;
+  const uint64_t splitSeed = source.seed;
+  const std::string csvPath = resolvePath(open.baseDir, source.csv);
   const std::string root =
-      rootArg ? resolvePath(open.baseDir, *rootArg) : fs::path(csvPath).parent_path().string();
+      source.root.empty() ? fs::path(csvPath).parent_path().string() : resolvePath(open.baseDir, source.root);
 
-  std::vector<std::string> classes;
+  std::vector<std::string> classes = source.classes; // distinct (the compiler checked)
   std::map<std::string, size_t> classIndex;
-  if (classesArg) {
-    classes = *classesArg;
-    for (size_t i = 0; i < classes.size(); ++i)
-      if (!classIndex.emplace(classes[i], i).second)
-        args.fail("classes: '" + classes[i] + "' is listed twice");
-  }
+  for (size_t i = 0; i < classes.size(); ++i) classIndex.emplace(classes[i], i);
 
   CsvTable t = readCsv(csvPath);
   parts.root = root;
@@ -109,7 +94,7 @@ void openManifest(ArgReader& args, uint64_t seed, const OpenOptions& open, Datas
       names.push_back(text);
     }
     for (const std::string& n : names)
-      if (classesArg && !classIndex.count(n)) {
+      if (!source.classes.empty() && !classIndex.count(n)) {
         std::string m = support::closestMatch(n, classes);
         throw UserError(fmt::format("{}: label '{}' is not one of the classes [{}]{}", where, n,
                                     support::join(classes, ", "),
@@ -119,7 +104,7 @@ void openManifest(ArgReader& args, uint64_t seed, const OpenOptions& open, Datas
     parts.samples.push_back(std::move(s));
   }
   if (parts.samples.empty()) throw UserError(csvPath + ": the manifest lists no images");
-  if (!classesArg) { // sorted distinct labels
+  if (source.classes.empty()) { // sorted distinct labels
     std::set<std::string> distinct;
     for (const auto& names : rowLabels) distinct.insert(names.begin(), names.end());
     classes.assign(distinct.begin(), distinct.end());

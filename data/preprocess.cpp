@@ -12,54 +12,7 @@
 
 namespace mhr::data {
 
-using plan::Value;
-
 // ---------------------------------------------------------------- options
-
-namespace {
-
-const std::vector<std::string> kOptionKeys = {"preprocess", "resize", "on_error", "cache"};
-const std::vector<std::string> kSteps = {"voi", "window", "breast_crop", "clahe", "normalize"};
-
-[[noreturn]] void fail(const std::string& where, const std::string& message) {
-  throw UserError(where + ": " + message);
-}
-
-std::string didYouMean(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string m = support::closestMatch(word, candidates);
-  return m.empty() ? "" : " (did you mean '" + m + "'?)";
-}
-
-// A step argument by name or by position; absent -> nullptr.
-const Value* stepArg(const Value& step, const std::string& name, size_t position) {
-  if (step.kind != Value::Kind::Call) return nullptr;
-  if (const Value* v = step.arg(name)) return v;
-  if (position < step.items.size()) return &step.items[position];
-  return nullptr;
-}
-
-double numberArg(const Value& step, const std::string& name, size_t position, std::optional<double> fallback,
-                 const std::string& where) {
-  const Value* v = stepArg(step, name, position);
-  if (!v) {
-    if (!fallback) fail(where, fmt::format("{}: argument '{}' is required", step.callee(), name));
-    return *fallback;
-  }
-  if (!v->isNumber())
-    fail(where, fmt::format("{}: argument '{}' must be a number, got {}", step.callee(), name, v->str()));
-  return v->asDouble();
-}
-
-void checkArgNames(const Value& step, const std::vector<std::string>& allowed, const std::string& where) {
-  if (step.kind != Value::Kind::Call) return;
-  if (step.items.size() > allowed.size())
-    fail(where, fmt::format("{}: takes at most {} arguments", step.callee(), allowed.size()));
-  for (const auto& [k, v] : step.named)
-    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
-      fail(where, fmt::format("{}: unknown argument '{}'{}", step.callee(), k, didYouMean(k, allowed)));
-}
-
-} // namespace
 
 std::string PreprocessSpec::cacheKeyText() const {
   std::string s = "preprocess-v1;";
@@ -78,107 +31,37 @@ std::string PreprocessSpec::cacheKeyText() const {
   return s;
 }
 
-DatasetOptions parseDatasetOptions(const plan::Attrs& options, const std::string& where) {
+DatasetOptions datasetOptionsOf(const plan::DatasetSpec& spec) {
   DatasetOptions out;
-  for (const auto& [key, value] : options) {
-    if (key == "preprocess") {
-      if (value.kind != Value::Kind::List)
-        fail(where, "preprocess: expected a list such as [breast_crop, clahe]");
-      int lastRank = -1;
-      std::string lastName;
-      std::vector<std::string> seen;
-      for (const Value& step : value.items) {
-        if (step.kind != Value::Kind::Symbol && step.kind != Value::Kind::Call)
-          fail(where, "preprocess: expected a step name, got " + step.str());
-        const std::string& name = step.callee();
-        auto it = std::find(kSteps.begin(), kSteps.end(), name);
-        if (it == kSteps.end())
-          fail(where, fmt::format("preprocess: unknown step '{}'{}; steps are voi, window(center, width), "
-                                  "breast_crop(threshold, flip), clahe(clip, tiles), normalize(mean, std)",
-                                  name, didYouMean(name, kSteps)));
-        if (std::find(seen.begin(), seen.end(), name) != seen.end())
-          fail(where, fmt::format("preprocess: step '{}' is listed twice", name));
-        seen.push_back(name);
-        // voi and window share rank 0: they are alternatives for the same step.
-        int rank = std::max<int>(0, int(it - kSteps.begin()) - 1);
-        if (rank < lastRank)
-          fail(where,
-               fmt::format("preprocess: '{}' must come before '{}' (steps run in the order voi|window, "
-                           "breast_crop, resize, clahe, normalize)",
-                           name, lastName));
-        lastRank = rank;
-        lastName = name;
-        if (name == "voi") {
-          if (step.kind == Value::Kind::Call && (!step.items.empty() || !step.named.empty()))
-            fail(where,
-                 "preprocess: voi takes no arguments (it applies the VOI LUT or window stored in each file)");
-          if (out.preprocess.window) fail(where, "preprocess: use voi or window(...), not both");
-          out.preprocess.voi = true;
-        } else if (name == "window") {
-          if (out.preprocess.voi) fail(where, "preprocess: use voi or window(...), not both");
-          checkArgNames(step, {"center", "width"}, where);
-          Window w;
-          w.center = numberArg(step, "center", 0, std::nullopt, where);
-          w.width = numberArg(step, "width", 1, std::nullopt, where);
-          if (!(w.width >= 1.0)) fail(where, "window: width must be at least 1 (DICOM linear window)");
-          out.preprocess.window = w;
-        } else if (name == "breast_crop") {
-          checkArgNames(step, {"threshold", "flip"}, where);
-          out.preprocess.breastCrop = true;
-          if (const Value* t = stepArg(step, "threshold", 0)) {
-            if (!t->isNumber()) fail(where, "breast_crop: threshold must be a number in [0, 1)");
-            double th = t->asDouble();
-            if (!(th >= 0.0 && th < 1.0))
-              fail(where,
-                   fmt::format("breast_crop: threshold {} is outside [0, 1) (the unit intensity scale)", th));
-            out.preprocess.cropThreshold = th;
-          }
-          if (const Value* f = stepArg(step, "flip", 1)) {
-            if (f->kind != Value::Kind::Bool) fail(where, "breast_crop: flip must be true or false");
-            out.preprocess.cropFlip = f->boolean;
-          }
-        } else if (name == "clahe") {
-          checkArgNames(step, {"clip", "tiles"}, where);
-          out.preprocess.clahe = true;
-          out.preprocess.claheClip = numberArg(step, "clip", 0, 2.0, where);
-          double tiles = numberArg(step, "tiles", 1, 8.0, where);
-          if (!(out.preprocess.claheClip > 0.0)) fail(where, "clahe: clip must be positive");
-          if (tiles != std::floor(tiles) || tiles < 1 || tiles > 64)
-            fail(where, "clahe: tiles must be an integer in 1..64");
-          out.preprocess.claheTiles = int64_t(tiles);
-        } else if (name == "normalize") {
-          checkArgNames(step, {"mean", "std"}, where);
-          out.preprocess.normalize = true;
-          out.preprocess.mean = numberArg(step, "mean", 0, std::nullopt, where);
-          out.preprocess.std = numberArg(step, "std", 1, std::nullopt, where);
-          if (!(out.preprocess.std > 0.0)) fail(where, "normalize: std must be positive");
-        }
-      }
-    } else if (key == "resize") {
-      if (value.kind != Value::Kind::Symbol) fail(where, "resize: expected pad, crop or stretch");
-      if (value.text == "pad")
-        out.preprocess.resize = ResizeMode::Pad;
-      else if (value.text == "crop")
-        out.preprocess.resize = ResizeMode::Crop;
-      else if (value.text == "stretch")
-        out.preprocess.resize = ResizeMode::Stretch;
-      else
-        fail(where, "resize: expected pad, crop or stretch, got '" + value.text + "'" +
-                        didYouMean(value.text, {"pad", "crop", "stretch"}));
-    } else if (key == "on_error") {
-      if (value.kind != Value::Kind::Symbol || (value.text != "stop" && value.text != "skip"))
-        fail(where, "on_error: expected stop or skip, got " + value.str());
-      out.skipErrors = value.text == "skip";
-    } else if (key == "cache") {
-      if (value.kind != Value::Kind::String || value.text.empty())
-        fail(where, "cache: expected a folder name as a string");
-      out.cacheDir = value.text;
-    } else {
-      fail(where,
-           fmt::format("unknown data set option '{}'{}; options are preprocess, resize, on_error, cache", key,
-                       didYouMean(key, kOptionKeys)));
-    }
+  PreprocessSpec& p = out.preprocess;
+  const plan::PreprocessSteps& steps = spec.preprocess;
+  p.voi = steps.voi;
+  if (steps.window) {
+    Window w;
+    w.center = steps.window->center;
+    w.width = steps.window->width;
+    p.window = w;
   }
+  if (steps.breastCrop) {
+    p.breastCrop = true;
+    p.cropThreshold = steps.breastCrop->threshold;
+    p.cropFlip = steps.breastCrop->flip;
+  }
+  if (steps.clahe) {
+    p.clahe = true;
+    p.claheClip = steps.clahe->clip;
+    p.claheTiles = steps.clahe->tiles;
+  }
+  if (steps.normalize) {
+    p.normalize = true;
+    p.mean = steps.normalize->mean;
+    p.std = steps.normalize->std;
+  }
+  p.resize = spec.resize == plan::ResizeMode::Crop      ? ResizeMode::Crop
+             : spec.resize == plan::ResizeMode::Stretch ? ResizeMode::Stretch
+                                                        : ResizeMode::Pad;
+  out.skipErrors = spec.onError == plan::OnError::Skip;
+  out.cacheDir = spec.cacheDir;
   return out;
 }
 

@@ -1,6 +1,7 @@
 // data/preprocess.h — from decoded codes to what the network sees, in plain C++ (no OpenCV: it must run with
-// MHR_WITH_IMAGE_IO=OFF on synthetic data). In: a RawImage, the data set's options block as the plan carries
-// it, and the target resolution. Out: an Image on the unit intensity scale at exactly H x W.
+// MHR_WITH_IMAGE_IO=OFF on synthetic data). In: a RawImage, the data set's typed options (plan::DatasetSpec,
+// checked by the compiler), and the target resolution. Out: an Image on the unit intensity scale at exactly H
+// x W.
 //
 // The steps always run in this order (a spec listing them otherwise is an error, not silently reordered):
 //   1. intensity to unit scale: `voi` (the file's VOI LUT or first window) | `window(center, width)` on
@@ -15,7 +16,7 @@
 //   5. `normalize(mean, std)`: (x - mean) / std, applied when batches are made so the cache stays in 0..1.
 #pragma once
 
-#include "compiler/plan/value.h"
+#include "compiler/plan/dataset_spec.h"
 #include "data/image.h"
 
 #include <cstdint>
@@ -53,9 +54,9 @@ struct DatasetOptions {
   std::string cacheDir = ".mhr-cache"; // cache:
 };
 
-// Reads the `{ ... }` block of a dataset statement. `where` prefixes messages ("spec.mhr:3:1: dataset
-// 'mammo'"). Throws UserError for unknown keys or steps (with "did you mean"), bad values, wrong order.
-DatasetOptions parseDatasetOptions(const plan::Attrs& options, const std::string& where);
+// The typed options of a data set statement (plan::DatasetSpec, checked by the compiler) as the data layer
+// uses them. No validation: the compiler reported every spec error with its location.
+DatasetOptions datasetOptionsOf(const plan::DatasetSpec& spec);
 
 // Step 1 as a table over all 65,536 code bit patterns: unit value of code c at index uint16_t(c).
 // Throws UserError naming the file when `voi` is asked for and the file has no VOI.

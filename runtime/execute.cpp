@@ -209,7 +209,7 @@ private:
     o.baseDir = options_.dataDir;
     std::ostream* log = &log_;
     o.warn = [log](const std::string& m) { *log << "mhr: warning: " << m << "\n"; };
-    auto ds = std::make_unique<data::Dataset>(data::openDataset(*cfg, plan_.seed, o));
+    auto ds = std::make_unique<data::Dataset>(data::openDataset(*cfg, o));
     // Provenance: where the data came from and what it was, so that runs on different data never look
     // alike (`dataset.NAME.root` is only what the spec wrote). Resuming on changed data is refused here.
     const data::Dataset::Provenance& pv = ds->provenance();
@@ -321,13 +321,10 @@ private:
     if (!nc) throw UserError(stage.location + ": " + stage.key + ": " + why);
     cost::TrainingSetup setup;
     setup.batch = cfg.batch;
-    setup.precision = device_.is_cuda() ? cost::parsePrecision(cfg.precision).value_or(cost::Precision::Fp32)
-                                        : cost::Precision::Fp32;
+    setup.precision = device_.is_cuda() ? cfg.precision : plan::Precision::Fp32;
     setup.optimizer = cfg.optimizer.kind;
     setup.momentum = cfg.optimizer.momentum != 0;
-    cost::CheckpointPolicy policy = cfg.checkpointing == "all"    ? cost::CheckpointPolicy::All
-                                    : cfg.checkpointing == "auto" ? cost::CheckpointPolicy::Auto
-                                                                  : cost::CheckpointPolicy::Off;
+    const cost::CheckpointPolicy policy = cfg.checkpointing;
     const int64_t budget = cfg.memoryBudgetBytes > 0 ? cfg.memoryBudgetBytes : deviceMemoryBytes(device_);
     cost::CheckpointPlan cp = cost::planCheckpoints(live.net->graph(), *nc, setup, policy, budget);
     std::vector<CheckpointSegment> segments;

@@ -18,7 +18,7 @@ double scheduledLr(const plan::ScheduleConfig& s, double lr, int64_t step, int64
   const double pi = std::acos(-1.0);
   stepsPerEpoch = std::max<int64_t>(stepsPerEpoch, 1);
   totalSteps = std::max<int64_t>(totalSteps, 1);
-  if (s.kind == "onecycle") {
+  if (s.kind == plan::ScheduleKind::OneCycle) {
     // OneCycleLR(anneal_strategy="cos", three_phase=False): phase ends at pct_start*total - 1 and total - 1.
     const double maxLr = s.maxLr > 0 ? s.maxLr : lr;
     const double initial = maxLr / 25.0, final = initial / 1e4;
@@ -37,25 +37,21 @@ double scheduledLr(const plan::ScheduleConfig& s, double lr, int64_t step, int64
     const double start = lr / 100.0;
     return start + (lr - start) * static_cast<double>(step) / static_cast<double>(warmSteps);
   }
-  if (s.kind == "constant") return lr;
-  if (s.kind == "step") {
+  if (s.kind == plan::ScheduleKind::Constant) return lr;
+  if (s.kind == plan::ScheduleKind::Step) {
     const int64_t epoch = step / stepsPerEpoch;
     return lr * std::pow(s.gamma, static_cast<double>(epoch / std::max<int64_t>(s.stepEvery, 1)));
   }
-  if (s.kind == "cosine") {
-    const int64_t span = std::max<int64_t>(totalSteps - warmSteps, 1);
-    const double t = std::min(1.0, static_cast<double>(step - warmSteps) / static_cast<double>(span));
-    return s.minLr + (lr - s.minLr) * (1.0 + std::cos(pi * t)) / 2.0;
-  }
-  throw UserError("unknown learning-rate schedule '" + s.kind + "' (constant, step, cosine, onecycle)");
+  // cosine
+  const int64_t span = std::max<int64_t>(totalSteps - warmSteps, 1);
+  const double t = std::min(1.0, static_cast<double>(step - warmSteps) / static_cast<double>(span));
+  return s.minLr + (lr - s.minLr) * (1.0 + std::cos(pi * t)) / 2.0;
 }
 
 Optimizer::Optimizer(const plan::OptimizerConfig& config,
                      const std::vector<std::pair<std::string, torch::Tensor>>& named,
                      const std::vector<std::string>& freeze, const std::vector<plan::LrGroup>& groups)
     : config_(config) {
-  if (config.kind != "sgd" && config.kind != "adam" && config.kind != "adamw")
-    throw UserError("unknown optimizer '" + config.kind + "' (sgd, adam, adamw)");
   for (const auto& [name, p] : named) {
     bool frozen = false;
     for (const std::string& f : freeze) frozen |= underPath(name, f);
@@ -104,7 +100,7 @@ void Optimizer::stepForeach(double baseLr) {
   std::map<std::pair<double, int64_t>, std::vector<size_t>> groups;
   for (size_t i = 0; i < params_.size(); ++i)
     if (params_[i].param.grad().defined())
-      groups[{params_[i].lrMultiplier, config_.kind == "sgd" ? 0 : slots_[i].steps}].push_back(i);
+      groups[{params_[i].lrMultiplier, config_.kind == plan::OptimizerKind::Sgd ? 0 : slots_[i].steps}].push_back(i);
   for (const auto& [key, members] : groups) {
     const double lr = baseLr * key.first;
     std::vector<torch::Tensor> ps, gs;
@@ -112,7 +108,7 @@ void Optimizer::stepForeach(double baseLr) {
       ps.push_back(params_[i].param);
       gs.push_back(params_[i].param.grad());
     }
-    if (config_.kind == "sgd") {
+    if (config_.kind == plan::OptimizerKind::Sgd) {
       std::vector<torch::Tensor> d = wd != 0 ? at::_foreach_add(gs, ps, wd) : gs;
       if (config_.momentum != 0) {
         std::vector<torch::Tensor> bufs, fresh;
@@ -148,7 +144,7 @@ void Optimizer::stepForeach(double baseLr) {
       v.push_back(s.expAvgSq);
     }
     const int64_t steps = key.second + 1;
-    if (config_.kind == "adamw")
+    if (config_.kind == plan::OptimizerKind::AdamW)
       at::_foreach_mul_(ps, 1.0 - lr * wd);
     else if (wd != 0)
       gs = at::_foreach_add(gs, ps, wd);
@@ -174,7 +170,7 @@ void Optimizer::stepSingle(double baseLr) {
     const double lr = baseLr * params_[i].lrMultiplier;
     Slots& s = slots_[i];
     torch::Tensor grad = p.grad();
-    if (config_.kind == "sgd") {
+    if (config_.kind == plan::OptimizerKind::Sgd) {
       // torch.optim.SGD (_single_tensor_sgd), dampening 0.
       torch::Tensor d = wd != 0 ? grad.add(p, wd) : grad;
       if (config_.momentum != 0) {
@@ -193,7 +189,7 @@ void Optimizer::stepSingle(double baseLr) {
       s.expAvgSq = torch::zeros_like(p, torch::MemoryFormat::Preserve);
     }
     s.steps += 1;
-    if (config_.kind == "adamw")
+    if (config_.kind == plan::OptimizerKind::AdamW)
       p.mul_(1.0 - lr * wd);
     else if (wd != 0)
       grad = grad.add(p, wd);

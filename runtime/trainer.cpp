@@ -124,7 +124,8 @@ LossFunction makeLoss(const plan::LossConfig& cfg, const BatchSource& source, co
                       const std::string& stage) {
   LossFunction f;
   const size_t k = source.classes().size();
-  std::string kind = cfg.kind == "auto" ? (source.multiLabel() ? "bce" : "cross_entropy") : cfg.kind;
+  const std::string kind = cfg.kind == plan::LossKind::Auto ? (source.multiLabel() ? "bce" : "cross_entropy")
+                                                            : plan::name(cfg.kind);
   if (kind == "bce" && !source.multiLabel())
     throw UserError(stage +
                     ": loss bce needs a multi-label data set; this one is single-label (use cross_entropy)");
@@ -231,18 +232,16 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
   bool autocast = false;
   at::ScalarType autocastType = at::kBFloat16;
   LossScaler scaler;
-  if (cfg.precision == "bf16" || cfg.precision == "fp16") {
+  if (cfg.precision != plan::Precision::Fp32) {
     if (cuda) {
       autocast = true;
-      autocastType = cfg.precision == "bf16" ? at::kBFloat16 : at::kHalf;
-      scaler.enabled = cfg.precision == "fp16";
+      autocastType = cfg.precision == plan::Precision::Bf16 ? at::kBFloat16 : at::kHalf;
+      scaler.enabled = cfg.precision == plan::Precision::Fp16;
     } else {
-      log << "mhr: warning: " << ctx.stageKey << ": precision " << cfg.precision
+      log << "mhr: warning: " << ctx.stageKey << ": precision " << plan::name(cfg.precision)
           << " applies on CUDA only; this CPU run trains in fp32\n";
       sink.setTag(ctx.stageKey + "/precision", "fp32 (cpu)");
     }
-  } else if (cfg.precision != "fp32") {
-    throw UserError(ctx.stageKey + ": unknown precision '" + cfg.precision + "' (fp32, bf16, fp16)");
   }
   const bool channelsLast = cuda && cfg.channelsLast;
   net.to(device);

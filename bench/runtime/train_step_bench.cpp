@@ -133,12 +133,11 @@ int main(int argc, char** argv) {
     cost::TrainingSetup setup;
     setup.batch = batch;
     setup.precision =
-        cuda ? cost::parsePrecision(precision).value_or(cost::Precision::Fp32) : cost::Precision::Fp32;
-    setup.optimizer = "sgd";
+        cuda ? plan::parsePrecision(precision).value_or(plan::Precision::Fp32) : plan::Precision::Fp32;
+    setup.optimizer = plan::OptimizerKind::Sgd;
     setup.momentum = true;
-    cost::CheckpointPolicy policy = checkpointing == "all"    ? cost::CheckpointPolicy::All
-                                    : checkpointing == "auto" ? cost::CheckpointPolicy::Auto
-                                                              : cost::CheckpointPolicy::Off;
+    cost::CheckpointPolicy policy =
+        plan::parseCheckpointing(checkpointing).value_or(plan::Checkpointing::Off);
     int64_t budget =
         budgetGiB > 0 ? static_cast<int64_t>(budgetGiB * (1LL << 30)) : runtime::deviceMemoryBytes(dev);
     cost::CheckpointPlan plan = cost::planCheckpoints(graph, *cost, setup, policy, budget);
@@ -160,7 +159,7 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, torch::Tensor>> named;
     for (const auto& p : net->named_parameters()) named.emplace_back(p.key(), p.value());
     plan::OptimizerConfig oc;
-    oc.kind = "sgd";
+    oc.kind = plan::OptimizerKind::Sgd;
     oc.lr = 0.01;
     oc.momentum = 0.9;
     runtime::Optimizer opt(oc, named, {}, {});

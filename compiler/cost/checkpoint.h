@@ -18,7 +18,7 @@
 
 namespace mhr::cost {
 
-enum class CheckpointPolicy { Off, Auto, All };
+using CheckpointPolicy = plan::Checkpointing; // off | auto | all, the plan's enum
 
 struct CheckpointPlan {
   std::vector<Segment> segments;

@@ -8,25 +8,6 @@
 
 namespace mhr::cost {
 
-std::optional<Precision> parsePrecision(const std::string& name) {
-  if (name == "fp32") return Precision::Fp32;
-  if (name == "bf16") return Precision::Bf16;
-  if (name == "fp16") return Precision::Fp16;
-  return std::nullopt;
-}
-
-const char* precisionName(Precision p) {
-  switch (p) {
-  case Precision::Fp32:
-    return "fp32";
-  case Precision::Bf16:
-    return "bf16";
-  case Precision::Fp16:
-    return "fp16";
-  }
-  return "?";
-}
-
 int64_t activationElementBytes(Precision p) {
   return p == Precision::Fp32 ? 4 : 2;
 }
@@ -119,7 +100,7 @@ MemoryEstimate trainingMemory(const ir::Graph& g, const NetworkCost& cost, const
   const size_t n = g.size();
   m.parameterBytes = 4 * cost.parameters;
   m.gradientBytes = 4 * cost.parameters;
-  const int64_t states = s.optimizer == "sgd" ? (s.momentum ? 1 : 0) : 2;
+  const int64_t states = s.optimizer == plan::OptimizerKind::Sgd ? (s.momentum ? 1 : 0) : 2;
   m.optimizerBytes = states * 4 * cost.parameters;
   const int64_t inputElements = cost.shapes[static_cast<size_t>(g.inputId())].numel();
   m.inputBytes = 4 * s.batch * inputElements;

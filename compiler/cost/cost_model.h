@@ -25,6 +25,7 @@
 
 #include "compiler/ir/graph.h"
 #include "compiler/ir/shapes.h"
+#include "compiler/plan/enums.h"
 
 #include <cstdint>
 #include <optional>
@@ -33,9 +34,7 @@
 
 namespace mhr::cost {
 
-enum class Precision { Fp32, Bf16, Fp16 };
-std::optional<Precision> parsePrecision(const std::string& name); // "fp32" | "bf16" | "fp16"
-const char* precisionName(Precision p);
+using Precision = plan::Precision; // the plan's enum: one spelling, one parser (compiler/plan/enums.h)
 
 struct NodeCost {
   int64_t macs = 0;           // per image
@@ -68,7 +67,7 @@ struct Segment {
 struct TrainingSetup {
   int64_t batch = 1;
   Precision precision = Precision::Fp32;
-  std::string optimizer = "sgd"; // sgd | adam | adamw
+  plan::OptimizerKind optimizer = plan::OptimizerKind::Sgd;
   bool momentum = true;          // sgd with momentum keeps one buffer per parameter
   std::vector<Segment> segments; // checkpointed, disjoint, in order
 };

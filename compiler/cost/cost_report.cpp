@@ -5,25 +5,6 @@
 
 namespace mhr::cost {
 
-std::optional<CheckpointPolicy> parseCheckpointPolicy(const std::string& name) {
-  if (name == "off") return CheckpointPolicy::Off;
-  if (name == "auto") return CheckpointPolicy::Auto;
-  if (name == "all") return CheckpointPolicy::All;
-  return std::nullopt;
-}
-
-const char* checkpointPolicyName(CheckpointPolicy p) {
-  switch (p) {
-  case CheckpointPolicy::Off:
-    return "off";
-  case CheckpointPolicy::Auto:
-    return "auto";
-  case CheckpointPolicy::All:
-    return "all";
-  }
-  return "?";
-}
-
 std::optional<CostReport> costReport(const std::string& network, const ir::Graph& graph, int64_t height,
                                      int64_t width, const TrainingSetup& setup, CheckpointPolicy policy,
                                      int64_t budgetBytes, std::string* error) {
@@ -64,7 +45,7 @@ std::string costText(const CostReport& r) {
                      humanBytes(4 * r.cost.parameters));
   out += fmt::format("  MACs/image   {}\n", humanCount(r.cost.macs));
   out += fmt::format("  train step   batch {}, {}, {}, checkpointing {}{}\n", r.setup.batch,
-                     precisionName(r.setup.precision), r.setup.optimizer, checkpointPolicyName(r.policy),
+                     plan::name(r.setup.precision), plan::name(r.setup.optimizer), plan::name(r.policy),
                      r.budgetBytes > 0 ? ", budget " + humanBytes(r.budgetBytes) : std::string());
   out += fmt::format("  memory       {} = weights {} + grads {} + optimizer {} + input {} + activations {}",
                      humanBytes(m.totalBytes()), humanBytes(m.parameterBytes), humanBytes(m.gradientBytes),
@@ -100,9 +81,9 @@ std::string costJson(const CostReport& r) {
   j["parameters"] = r.cost.parameters;
   j["macs"] = r.cost.macs;
   j["batch"] = r.setup.batch;
-  j["precision"] = precisionName(r.setup.precision);
-  j["optimizer"] = r.setup.optimizer;
-  j["checkpointing"] = checkpointPolicyName(r.policy);
+  j["precision"] = plan::name(r.setup.precision);
+  j["optimizer"] = plan::name(r.setup.optimizer);
+  j["checkpointing"] = plan::name(r.policy);
   j["budget_bytes"] = r.budgetBytes;
   j["memory"] = {{"parameters", m.parameterBytes},
                  {"gradients", m.gradientBytes},

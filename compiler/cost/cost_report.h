@@ -29,8 +29,6 @@ struct CostReport {
 std::optional<CostReport> costReport(const std::string& network, const ir::Graph& graph, int64_t height,
                                      int64_t width, const TrainingSetup& setup, CheckpointPolicy policy,
                                      int64_t budgetBytes, std::string* error = nullptr);
-std::optional<CheckpointPolicy> parseCheckpointPolicy(const std::string& name); // "off" | "auto" | "all"
-const char* checkpointPolicyName(CheckpointPolicy p);
 
 std::string costText(const CostReport& report);
 std::string costJson(const CostReport& report);

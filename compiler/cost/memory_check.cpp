@@ -12,16 +12,14 @@ namespace {
 TrainingSetup setupOf(const plan::Stage& stage, bool cuda, int64_t batch) {
   TrainingSetup s;
   s.batch = batch;
-  s.precision = cuda ? parsePrecision(stage.train.precision).value_or(Precision::Fp32) : Precision::Fp32;
+  s.precision = cuda ? stage.train.precision : Precision::Fp32;
   s.optimizer = stage.train.optimizer.kind;
   s.momentum = stage.train.optimizer.momentum != 0;
   return s;
 }
 
 CheckpointPolicy policyOf(const plan::Stage& stage) {
-  return stage.train.checkpointing == "all"    ? CheckpointPolicy::All
-         : stage.train.checkpointing == "auto" ? CheckpointPolicy::Auto
-                                               : CheckpointPolicy::Off;
+  return stage.train.checkpointing;
 }
 
 // Forward only: fp32 weights, the input batch, and per image the two largest activations (a node's input

@@ -80,6 +80,12 @@ plan::DatasetConfig lowerDataset(const ast::DatasetStmt& stmt, const diag::Sourc
 
 namespace {
 
+// A closed choice the schema has checked (`what` names it): an unknown spelling here is our bug.
+template <typename E> E known(std::optional<E> e, const char* what) {
+  MHR_ASSERT(e.has_value(), what);
+  return *e;
+}
+
 const ast::Value* attr(const ast::StageStmt& s, const char* name) {
   if (!s.block) return nullptr;
   const ast::Attribute* a = s.block->find(name);
@@ -120,11 +126,11 @@ plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
   if (auto* v = attr(s, "batch")) t.batch = v->intValue;
   if (auto* v = attr(s, "optimizer")) {
     auto& o = t.optimizer;
-    o.kind = v->calleeName();
+    o.kind = known(plan::parseOptimizerKind(v->calleeName()), "optimizer");
     o.lr = number(*v, "lr", o.lr);
     o.momentum = number(*v, "momentum", 0.0);
     if (auto* n = v->namedArg("nesterov")) o.nesterov = n->value.boolValue;
-    o.weightDecay = number(*v, "weight_decay", o.kind == "adamw" ? 0.01 : 0.0);
+    o.weightDecay = number(*v, "weight_decay", o.kind == plan::OptimizerKind::AdamW ? 0.01 : 0.0);
     if (auto* b = v->namedArg("betas")) {
       o.beta1 = b->value.items.at(0).number();
       o.beta2 = b->value.items.at(1).number();
@@ -133,7 +139,7 @@ plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
   }
   if (auto* v = attr(s, "schedule")) {
     auto& sc = t.schedule;
-    sc.kind = v->calleeName();
+    sc.kind = known(plan::parseScheduleKind(v->calleeName()), "schedule");
     if (v->kind == ast::Value::Kind::Call) {
       sc.warmupEpochs = number(*v, "warmup", 0.0);
       sc.stepEvery = static_cast<int64_t>(number(*v, "every", 1.0));
@@ -143,8 +149,9 @@ plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
       sc.pctStart = number(*v, "pct_start", 0.3);
     }
   }
-  if (auto* v = attr(s, "precision")) t.precision = v->calleeName();
-  if (auto* v = attr(s, "checkpointing")) t.checkpointing = v->calleeName();
+  if (auto* v = attr(s, "precision")) t.precision = known(plan::parsePrecision(v->calleeName()), "precision");
+  if (auto* v = attr(s, "checkpointing"))
+    t.checkpointing = known(plan::parseCheckpointing(v->calleeName()), "checkpointing");
   if (auto* v = attr(s, "memory_budget")) t.memoryBudgetBytes = bytesOf(*v);
   if (auto* v = attr(s, "augment")) {
     // Augmentations reach the data layer in one canonical shape: positional arguments as written.
@@ -157,7 +164,7 @@ plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
   if (auto* v = attr(s, "accumulate")) t.accumulate = v->intValue;
   if (auto* v = attr(s, "clip_grad")) t.clipGrad = v->number();
   if (auto* v = attr(s, "loss")) {
-    t.loss.kind = v->calleeName();
+    t.loss.kind = known(plan::parseLossKind(v->calleeName()), "loss");
     if (v->kind == ast::Value::Kind::Call) {
       if (auto* w = v->namedArg("class_weights")) t.loss.classWeights = numbers(w->value);
       if (auto* w = v->namedArg("pos_weight")) t.loss.posWeight = numbers(w->value);
@@ -239,11 +246,11 @@ plan::Stage lowerStage(const ast::StageStmt& stmt, const std::string& key,
 
 plan::SweepConfig lowerSweep(const ast::SweepStmt& stmt, int64_t experimentSeed) {
   plan::SweepConfig s;
-  s.mode = "grid";
+  s.mode = plan::SweepMode::Grid;
   s.seed = experimentSeed;
   for (const auto& a : stmt.block.attrs) {
     if (a.key.str() == "mode") {
-      s.mode = a.value.calleeName();
+      s.mode = known(plan::parseSweepMode(a.value.calleeName()), "sweep mode");
       if (a.value.kind == ast::Value::Kind::Call) {
         s.count = static_cast<int64_t>(number(a.value, "count", 0));
         s.seed = static_cast<int64_t>(number(a.value, "seed", static_cast<double>(experimentSeed)));
@@ -303,14 +310,14 @@ plan::Attrs flattenParams(const plan::ExperimentPlan& p) {
       const auto& t = st.train;
       add(k + "epochs", plan::Value::ofInt(t.epochs));
       add(k + "batch", plan::Value::ofInt(t.batch));
-      add(k + "optimizer", plan::Value::ofSymbol(t.optimizer.kind));
+      add(k + "optimizer", plan::Value::ofSymbol(plan::name(t.optimizer.kind)));
       add(k + "optimizer.lr", plan::Value::ofFloat(t.optimizer.lr));
       add(k + "optimizer.weight_decay", plan::Value::ofFloat(t.optimizer.weightDecay));
-      if (t.optimizer.kind == "sgd")
+      if (t.optimizer.kind == plan::OptimizerKind::Sgd)
         add(k + "optimizer.momentum", plan::Value::ofFloat(t.optimizer.momentum));
-      add(k + "schedule", plan::Value::ofSymbol(t.schedule.kind));
-      add(k + "precision", plan::Value::ofSymbol(t.precision));
-      add(k + "checkpointing", plan::Value::ofSymbol(t.checkpointing));
+      add(k + "schedule", plan::Value::ofSymbol(plan::name(t.schedule.kind)));
+      add(k + "precision", plan::Value::ofSymbol(plan::name(t.precision)));
+      add(k + "checkpointing", plan::Value::ofSymbol(plan::name(t.checkpointing)));
       add(k + "accumulate", plan::Value::ofInt(t.accumulate));
       add(k + "drop_last", plan::Value::ofBool(t.dropLast));
       std::vector<plan::Value> aug = t.augment;

@@ -34,7 +34,7 @@ int64_t sweepGridSize(const plan::SweepConfig& sweep) {
 
 std::vector<SweepRun> expandSweep(const plan::SweepConfig& sweep) {
   std::vector<SweepRun> runs;
-  if (sweep.mode == "none" || sweep.axes.empty()) return runs;
+  if (sweep.mode == plan::SweepMode::None || sweep.axes.empty()) return runs;
   const int64_t grid = sweepGridSize(sweep);
   if (grid == 0) return runs;
   const size_t axes = sweep.axes.size();
@@ -47,7 +47,7 @@ std::vector<SweepRun> expandSweep(const plan::SweepConfig& sweep) {
     }
     return choice;
   };
-  if (sweep.mode == "random" && sweep.count < grid) {
+  if (sweep.mode == plan::SweepMode::Random && sweep.count < grid) {
     // support::SplitMix64 is fully specified, so a random sweep draws the same runs everywhere.
     support::SplitMix64 rng(static_cast<uint64_t>(sweep.seed));
     std::set<uint64_t> seen;

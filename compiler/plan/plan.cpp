@@ -14,4 +14,10 @@ const NetworkPlan* ExperimentPlan::network(const std::string& n) const {
   return nullptr;
 }
 
+const char* constructorName(const DatasetSource& source) {
+  static const char* const names[] = {"synthetic_mammo", "synthetic_cxr", "cbis_ddsm", "chestxray14",
+                                      "manifest"};
+  return names[source.index()];
+}
+
 } // namespace mhr::plan

@@ -3,6 +3,8 @@
 // nothing else of the compiler. Every field has its default filled in by lowering, so consumers never guess.
 #pragma once
 
+#include "compiler/plan/dataset_spec.h"
+#include "compiler/plan/enums.h"
 #include "compiler/plan/network_plan.h"
 #include "compiler/plan/value.h"
 
@@ -14,9 +16,11 @@
 namespace mhr::plan {
 
 struct DatasetConfig {
-  std::string name;     // `mammo` in `dataset mammo = ...`
+  std::string name; // `mammo` in `dataset mammo = ...`
+  // As written (printed in the plan, hashed, recorded as params); data/ reads only `spec`.
   Value constructor;    // a Call: synthetic_mammo(...), cbis_ddsm(...), chestxray14(...), manifest(...), ...
-  Attrs options;        // the optional `{ ... }` block: preprocess, resize, window, on_error, ...
+  Attrs options;        // the optional `{ ... }` block: preprocess, resize, on_error, cache
+  DatasetSpec spec;     // the same, typed and complete (compiler/lower/lower_dataset)
   std::string location; // "file:line:col" of the statement, for run-time messages
   // Absolute folder that relative paths in the constructor (root, csv) resolve against: the folder of the
   // file the constructor call is written in, as for `include` (the working directory for a `--set` value).
@@ -25,7 +29,7 @@ struct DatasetConfig {
 };
 
 struct OptimizerConfig {
-  std::string kind = "sgd"; // sgd | adam | adamw
+  OptimizerKind kind = OptimizerKind::Sgd;
   double lr = 0.01;
   double momentum = 0.0; // sgd
   bool nesterov = false; // sgd
@@ -36,7 +40,7 @@ struct OptimizerConfig {
 };
 
 struct ScheduleConfig {
-  std::string kind = "constant"; // constant | step | cosine | onecycle
+  ScheduleKind kind = ScheduleKind::Constant;
   double warmupEpochs = 0.0;     // linear warm-up from lr/100 (cosine, step, constant)
   int64_t stepEvery = 1;         // step: epochs between decays
   double gamma = 0.1;            // step: decay factor
@@ -46,8 +50,7 @@ struct ScheduleConfig {
 };
 
 struct LossConfig {
-  std::string kind =
-      "auto"; // auto (cross_entropy for single-label, bce for multi-label) | cross_entropy | bce
+  LossKind kind = LossKind::Auto; // auto: cross_entropy for single-label, bce for multi-label
   std::vector<double> classWeights; // cross_entropy: one per class (empty = none)
   std::vector<double> posWeight;    // bce: one per label (empty = none)
   double labelSmoothing = 0.0;
@@ -70,8 +73,8 @@ struct TrainConfig {
   int64_t batch = 8;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
-  std::string precision = "fp32";    // fp32 | bf16 | fp16 (autocast on CUDA; fp32 on CPU)
-  std::string checkpointing = "off"; // off | auto | all (activation checkpointing)
+  Precision precision = Precision::Fp32;        // autocast on CUDA; fp32 on CPU
+  Checkpointing checkpointing = Checkpointing::Off; // activation checkpointing
   int64_t memoryBudgetBytes = 0;     // for checkpointing: auto; 0 = device memory
   std::vector<Value> augment; // hflip, vflip, rotate(15deg), scale(0.9, 1.1), brightness(0.1), contrast(0.1)
   int64_t accumulate = 1;     // gradient accumulation steps
@@ -130,7 +133,7 @@ struct Stage {
 };
 
 struct SweepConfig {
-  std::string mode = "none";                                    // none | grid | random
+  SweepMode mode = SweepMode::None;
   int64_t count = 0;                                            // random: number of runs
   int64_t seed = 0;                                             // random: sampling seed
   std::vector<std::pair<std::string, std::vector<Value>>> axes; // key -> candidate values, in source order

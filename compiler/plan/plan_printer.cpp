@@ -93,9 +93,9 @@ void printStage(std::ostream& o, size_t i, const Stage& s) {
   if (s.kind == Stage::Kind::Train) {
     const auto& t = s.train;
     o << "  epochs " << t.epochs << ", batch " << t.batch << ", accumulate " << t.accumulate << "\n";
-    o << "  optimizer " << t.optimizer.kind << " lr " << num(t.optimizer.lr) << " weight_decay "
+    o << "  optimizer " << name(t.optimizer.kind) << " lr " << num(t.optimizer.lr) << " weight_decay "
       << num(t.optimizer.weightDecay);
-    if (t.optimizer.kind == "sgd")
+    if (t.optimizer.kind == OptimizerKind::Sgd)
       o << " momentum " << num(t.optimizer.momentum) << " nesterov "
         << (t.optimizer.nesterov ? "true" : "false");
     else
@@ -103,14 +103,16 @@ void printStage(std::ostream& o, size_t i, const Stage& s) {
         << num(t.optimizer.eps);
     o << "\n";
     const auto& sc = t.schedule;
-    o << "  schedule " << sc.kind << " warmup " << num(sc.warmupEpochs);
-    if (sc.kind == "step") o << " every " << sc.stepEvery << " gamma " << num(sc.gamma);
-    if (sc.kind == "cosine") o << " min_lr " << num(sc.minLr);
-    if (sc.kind == "onecycle") o << " max_lr " << num(sc.maxLr) << " pct_start " << num(sc.pctStart);
+    o << "  schedule " << name(sc.kind) << " warmup " << num(sc.warmupEpochs);
+    if (sc.kind == ScheduleKind::Step) o << " every " << sc.stepEvery << " gamma " << num(sc.gamma);
+    if (sc.kind == ScheduleKind::Cosine) o << " min_lr " << num(sc.minLr);
+    if (sc.kind == ScheduleKind::OneCycle)
+      o << " max_lr " << num(sc.maxLr) << " pct_start " << num(sc.pctStart);
     o << "\n";
-    o << "  precision " << t.precision << ", checkpointing " << t.checkpointing << ", memory_budget "
-      << t.memoryBudgetBytes << ", channels_last " << (t.channelsLast ? "true" : "false") << "\n";
-    o << "  loss " << t.loss.kind;
+    o << "  precision " << name(t.precision) << ", checkpointing " << name(t.checkpointing)
+      << ", memory_budget " << t.memoryBudgetBytes << ", channels_last "
+      << (t.channelsLast ? "true" : "false") << "\n";
+    o << "  loss " << name(t.loss.kind);
     if (!t.loss.classWeights.empty()) o << " class_weights " << joinNumbers(t.loss.classWeights);
     if (!t.loss.posWeight.empty()) o << " pos_weight " << joinNumbers(t.loss.posWeight);
     if (t.loss.labelSmoothing > 0) o << " label_smoothing " << num(t.loss.labelSmoothing);
@@ -146,9 +148,9 @@ std::string printPlan(const ExperimentPlan& p) {
   for (const auto& d : p.datasets) printDataset(o, d);
   for (const auto& n : p.networks) printNetwork(o, n);
   for (size_t i = 0; i < p.stages.size(); ++i) printStage(o, i, p.stages[i]);
-  if (p.sweep.mode != "none") {
-    o << "sweep " << p.sweep.mode;
-    if (p.sweep.mode == "random") o << " count " << p.sweep.count << " seed " << p.sweep.seed;
+  if (p.sweep.mode != SweepMode::None) {
+    o << "sweep " << name(p.sweep.mode);
+    if (p.sweep.mode == SweepMode::Random) o << " count " << p.sweep.count << " seed " << p.sweep.seed;
     o << "\n";
     for (const auto& [k, vs] : p.sweep.axes) o << "  " << k << ": " << joinValues(vs) << "\n";
   }

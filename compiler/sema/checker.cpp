@@ -6,6 +6,7 @@
 #include "support/strings.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>
@@ -232,12 +233,71 @@ private:
       std::string guess = support::closestMatch(d.constructor.callee.text, names);
       b.note(guess.empty() ? "constructors: " + support::join(names, ", ") : "did you mean '" + guess + "'?");
     } else {
-      checkCall(d.constructor, *schema, diags_);
+      if (checkCall(d.constructor, *schema, diags_)) checkDatasetRules(d.constructor);
       checkDataPaths(d.constructor, *schema);
     }
     checkBlock(d.block ? &*d.block : nullptr, datasetOptions(), d.range, diags_);
     if (d.block)
       if (const ast::Attribute* pre = d.block->find("preprocess")) checkPreprocessOrder(pre->value);
+  }
+
+  // The rules of a data set constructor that its schema's types and ranges do not say (data/ checks none of
+  // them: the compiler is the one place, so each error points at the value).
+  void checkDatasetRules(const ast::Value& call) {
+    const std::string& ctor = call.callee.text;
+    auto arg = [&](const char* name) -> const ast::Value* {
+      const ast::Argument* a = call.namedArg(name);
+      return a ? &a->value : nullptr;
+    };
+    if (ctor == "synthetic_mammo" || ctor == "synthetic_cxr") {
+      // The generators draw anatomy at a fixed physical scale: below this the image holds no breast/chest.
+      const int64_t minSide = ctor == "synthetic_mammo" ? 32 : 64;
+      if (const ast::Value* size = arg("size"))
+        if (size->kind == ast::Value::Kind::Size &&
+            (size->h < minSide || size->w < minSide || size->h > 16384 || size->w > 16384))
+          diags_.error(
+              "E0204", size->range,
+              fmt::format("{}: size {}x{} is outside {}..16384 per side", ctor, size->h, size->w, minSide));
+      if (const ast::Value* split = arg("split")) {
+        double sum = 0;
+        for (const auto& f : split->items) sum += f.number();
+        if (split->items.size() == 3 && std::fabs(sum - 1.0) > 1e-6)
+          diags_
+              .error("E0204", split->range,
+                     fmt::format("split: the [train, val, test] fractions must add up to 1, got {}", sum))
+              .note("e.g. split: [0.7, 0.1, 0.2]");
+      }
+    }
+    for (const char* key : {"root", "csv"})
+      if (const ast::Value* v = arg(key); v && v->kind == ast::Value::Kind::String && v->text.empty())
+        diags_.error("E0204", v->range, std::string(key) + ": the path is empty");
+    for (const char* key : {"abnormality", "labels", "classes"}) {
+      const ast::Value* list = arg(key);
+      if (!list || list->kind != ast::Value::Kind::List) continue;
+      std::set<std::string> seen;
+      for (const auto& item : list->items) {
+        const std::string name = item.kind == ast::Value::Kind::String ? item.text : item.path.str();
+        if (!seen.insert(name).second)
+          diags_.error("E0210", item.range, fmt::format("{}: '{}' is listed twice", key, name));
+      }
+    }
+    if (ctor == "manifest") {
+      if (const ast::Value* sep = arg("separator");
+          sep && sep->kind == ast::Value::Kind::String && sep->text.size() != 1)
+        diags_.error("E0204", sep->range,
+                     "separator: expected a single character, got \"" + sep->text + "\"");
+      const ast::Value* val = arg("val_fraction");
+      const ast::Value* test = arg("test_fraction");
+      const double v = val && val->isNumber() ? val->number() : 0.1;
+      const double t = test && test->isNumber() ? test->number() : 0.2;
+      if (v + t >= 1.0)
+        diags_.error("E0210",
+                     (test  ? test
+                      : val ? val
+                            : &call)
+                         ->range,
+                     fmt::format("val_fraction + test_fraction = {} leaves nothing to train on", v + t));
+    }
   }
 
   // A data set's `root` / `csv` is read relative to the file that names it (as `include` is). A path that is

@@ -318,7 +318,7 @@ bool checkValue(const ast::Value& v, const Type& t, const std::string& what, dia
       return checkCall(v, c, diags);
     }
     auto b = diags.error("E0206", v.kind == K::Call ? v.callee.range : v.range,
-                         "unknown " + what + " '" + name + "'");
+                         "unknown value '" + name + "' for " + what);
     std::string guess = support::closestMatch(name, callNames(t));
     if (!guess.empty())
       b.note("did you mean '" + guess + "'?");

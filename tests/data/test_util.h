@@ -3,6 +3,7 @@
 // may come first on PATH) for reference results.
 #pragma once
 
+#include "compiler/lower/lower_dataset.h"
 #include "compiler/plan/plan.h"
 #include "data/dataset.h"
 #include "support/error.h"
@@ -63,6 +64,15 @@ inline plan::DatasetConfig config(const std::string& name, const std::string& ct
   c.options = std::move(options);
   c.location = "test.mhr:1:1";
   return c;
+}
+
+// Opens a hand-built config as `mhr run` would: its typed spec lowered first (compiler/lower/lower_dataset),
+// with `seed` as the experiment seed. The config must be one the compiler accepts (the spec rules are the
+// compiler's; tests/golden/check has their errors).
+inline Dataset openDataset(const plan::DatasetConfig& written, int64_t seed, const OpenOptions& options = {}) {
+  plan::DatasetConfig c = written;
+  c.spec = lower::lowerDatasetSpec(written, seed);
+  return data::openDataset(c, options);
 }
 
 inline plan::Value str(const std::string& s) {

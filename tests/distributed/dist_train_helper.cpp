@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     cfg.epochs = 2;
     cfg.batch = so.batch;
     cfg.accumulate = accumulate;
-    cfg.optimizer.kind = "sgd";
+    cfg.optimizer.kind = plan::OptimizerKind::Sgd;
     cfg.optimizer.lr = 0.1;
     cfg.optimizer.momentum = 0.9;
     cfg.workers = 0;

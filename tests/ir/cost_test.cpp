@@ -70,7 +70,7 @@ TEST(CostMemory, HandCountedTinyCnn) {
   ASSERT_TRUE(c);
   TrainingSetup s;
   s.batch = 2;
-  s.optimizer = "adam";
+  s.optimizer = plan::OptimizerKind::Adam;
   MemoryEstimate m = trainingMemory(g, *c, s);
   // Saved: conv1 out (bn1, 8*8*8) + act1 out (relu, maxpool) + maxpool out (conv2, 8*4*4) + conv2 out (bn2,
   // 16*4*4) + act2 out (relu, avgpool) + flatten out (fc, 16) = 512+512+128+256+256+16 = 1680 floats, plus

@@ -62,7 +62,7 @@ plan::TrainConfig config(int64_t epochs, int64_t batch) {
   plan::TrainConfig c;
   c.epochs = epochs;
   c.batch = batch;
-  c.optimizer.kind = "sgd";
+  c.optimizer.kind = plan::OptimizerKind::Sgd;
   c.optimizer.lr = 0.1;
   c.optimizer.momentum = 0.9;
   c.workers = 0;
@@ -390,10 +390,10 @@ TEST(Trainer, InterruptedStageResumesToIdenticalWeights) {
   test::TempDir dir;
   Toy data = toyData(24, 11);
   plan::TrainConfig c = config(3, 8);
-  c.optimizer.kind = "adamw";
+  c.optimizer.kind = plan::OptimizerKind::AdamW;
   c.optimizer.lr = 0.01;
   c.optimizer.weightDecay = 0.01;
-  c.schedule.kind = "cosine";
+  c.schedule.kind = plan::ScheduleKind::Cosine;
   c.schedule.warmupEpochs = 1;
 
   // Uninterrupted.
@@ -611,7 +611,7 @@ TEST(Trainer, MultiLabelBceWithPositiveWeightsAndClearErrors) {
               std::string::npos);
   }
   wrong = config(1, 8);
-  wrong.loss.kind = "cross_entropy";
+  wrong.loss.kind = plan::LossKind::CrossEntropy;
   EXPECT_THROW(train(*net, wrong, *src, nullptr, context(), sink), UserError);
   wrong = config(1, 64);
   wrong.freeze = {"conv1", "bn1", "conv2", "bn2", "fc"};
