@@ -100,7 +100,8 @@ void Optimizer::stepForeach(double baseLr) {
   std::map<std::pair<double, int64_t>, std::vector<size_t>> groups;
   for (size_t i = 0; i < params_.size(); ++i)
     if (params_[i].param.grad().defined())
-      groups[{params_[i].lrMultiplier, config_.kind == plan::OptimizerKind::Sgd ? 0 : slots_[i].steps}].push_back(i);
+      groups[{params_[i].lrMultiplier, config_.kind == plan::OptimizerKind::Sgd ? 0 : slots_[i].steps}]
+          .push_back(i);
   for (const auto& [key, members] : groups) {
     const double lr = baseLr * key.first;
     std::vector<torch::Tensor> ps, gs;

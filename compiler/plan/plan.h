@@ -41,16 +41,16 @@ struct OptimizerConfig {
 
 struct ScheduleConfig {
   ScheduleKind kind = ScheduleKind::Constant;
-  double warmupEpochs = 0.0;     // linear warm-up from lr/100 (cosine, step, constant)
-  int64_t stepEvery = 1;         // step: epochs between decays
-  double gamma = 0.1;            // step: decay factor
-  double minLr = 0.0;            // cosine: final lr
-  double maxLr = 0.0;            // onecycle: peak lr (0 = the optimizer's lr)
-  double pctStart = 0.3;         // onecycle: fraction of steps spent rising
+  double warmupEpochs = 0.0; // linear warm-up from lr/100 (cosine, step, constant)
+  int64_t stepEvery = 1;     // step: epochs between decays
+  double gamma = 0.1;        // step: decay factor
+  double minLr = 0.0;        // cosine: final lr
+  double maxLr = 0.0;        // onecycle: peak lr (0 = the optimizer's lr)
+  double pctStart = 0.3;     // onecycle: fraction of steps spent rising
 };
 
 struct LossConfig {
-  LossKind kind = LossKind::Auto; // auto: cross_entropy for single-label, bce for multi-label
+  LossKind kind = LossKind::Auto;   // auto: cross_entropy for single-label, bce for multi-label
   std::vector<double> classWeights; // cross_entropy: one per class (empty = none)
   std::vector<double> posWeight;    // bce: one per label (empty = none)
   double labelSmoothing = 0.0;
@@ -73,9 +73,9 @@ struct TrainConfig {
   int64_t batch = 8;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
-  Precision precision = Precision::Fp32;        // autocast on CUDA; fp32 on CPU
+  Precision precision = Precision::Fp32;            // autocast on CUDA; fp32 on CPU
   Checkpointing checkpointing = Checkpointing::Off; // activation checkpointing
-  int64_t memoryBudgetBytes = 0;     // for checkpointing: auto; 0 = device memory
+  int64_t memoryBudgetBytes = 0;                    // for checkpointing: auto; 0 = device memory
   std::vector<Value> augment; // hflip, vflip, rotate(15deg), scale(0.9, 1.1), brightness(0.1), contrast(0.1)
   int64_t accumulate = 1;     // gradient accumulation steps
   double clipGrad = 0.0;      // max global grad norm; 0 = off

@@ -1,5 +1,6 @@
-// Preprocessing: the options block (typed by the compiler), intensity mapping, resampling, breast crop, CLAHE. Comparisons with
-// OpenCV itself are in raster_test.cpp (they need Python's cv2); these checks need no image I/O.
+// Preprocessing: the options block (typed by the compiler), intensity mapping, resampling, breast crop,
+// CLAHE. Comparisons with OpenCV itself are in raster_test.cpp (they need Python's cv2); these checks need no
+// image I/O.
 #include "data/preprocess.h"
 #include "data/synthetic.h"
 #include "test_util.h"

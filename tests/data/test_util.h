@@ -69,7 +69,8 @@ inline plan::DatasetConfig config(const std::string& name, const std::string& ct
 // Opens a hand-built config as `mhr run` would: its typed spec lowered first (compiler/lower/lower_dataset),
 // with `seed` as the experiment seed. The config must be one the compiler accepts (the spec rules are the
 // compiler's; tests/golden/check has their errors).
-inline Dataset openDataset(const plan::DatasetConfig& written, int64_t seed, const OpenOptions& options = {}) {
+inline Dataset openDataset(const plan::DatasetConfig& written, int64_t seed,
+                           const OpenOptions& options = {}) {
   plan::DatasetConfig c = written;
   c.spec = lower::lowerDatasetSpec(written, seed);
   return data::openDataset(c, options);

@@ -113,7 +113,8 @@ TEST(Schedule, WarmupStepAndConstant) {
   EXPECT_DOUBLE_EQ(scheduledLr(c, 1.0, 45, 10, 60), 0.25);
   c.kind = plan::ScheduleKind::Constant;
   EXPECT_DOUBLE_EQ(scheduledLr(c, 0.3, 7, 10, 60), 0.3);
-  // An unknown schedule cannot reach here: the plan holds an enum the compiler chose (plan::parseScheduleKind).
+  // An unknown schedule cannot reach here: the plan holds an enum the compiler chose
+  // (plan::parseScheduleKind).
 }
 
 TEST(Optimizer, FreezeGroupsAndStateRoundTrip) {
