@@ -5,6 +5,7 @@
 #include "support/strings.h"
 #include "tracker/param_value.h"
 #include "tracker/text_table.h"
+#include "tracker/time_format.h"
 
 #include <algorithm>
 #include <cmath>
