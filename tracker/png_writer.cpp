@@ -1,28 +1,15 @@
-// tracker/png_writer.cpp — see png_writer.h. Format: PNG (ISO/IEC 15948) chunks IHDR, IDAT, IEND; the IDAT
-// payload is a zlib stream (RFC 1950) of stored deflate blocks (RFC 1951, BTYPE 00), each scanline prefixed
-// by filter type 0 (None).
+// tracker/png_writer.cpp — see png_writer.h. Format: PNG (ISO/IEC 15948) chunks IHDR, IDAT, IEND; each
+// scanline is prefixed by filter type 2 (Up) and the filtered image is one zlib stream (RFC 1950) made by
+// zlib itself, which also computes the CRC-32 and Adler-32 checksums.
 #include "tracker/png_writer.h"
 
 #include "support/assert.h"
 
-#include <array>
+#include <zlib.h>
 
 namespace mhr::tracker {
 
 namespace {
-
-const std::array<uint32_t, 256>& crcTable() {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
-    }
-    return t;
-  }();
-  return table;
-}
 
 void putBigEndian(std::string& out, uint32_t v) {
   out += static_cast<char>((v >> 24) & 0xFF);
@@ -42,19 +29,11 @@ void chunk(std::string& png, const char type[4], const std::string& data) {
 } // namespace
 
 uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc) {
-  const auto& table = crcTable();
-  uint32_t c = crc ^ 0xFFFFFFFFu;
-  for (size_t i = 0; i < size; ++i) c = table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
+  return static_cast<uint32_t>(::crc32_z(crc, data, size));
 }
 
 uint32_t adler32(const uint8_t* data, size_t size, uint32_t adler) {
-  uint32_t a = adler & 0xFFFF, b = adler >> 16;
-  for (size_t i = 0; i < size; ++i) {
-    a = (a + data[i]) % 65521;
-    b = (b + a) % 65521;
-  }
-  return (b << 16) | a;
+  return static_cast<uint32_t>(::adler32_z(adler, data, size));
 }
 
 std::string encodePngStored(const uint8_t* pixels, int width, int height, int channels) {
@@ -62,31 +41,29 @@ std::string encodePngStored(const uint8_t* pixels, int width, int height, int ch
   MHR_ASSERT(channels == 1 || channels == 3 || channels == 4, "PNG: 1, 3 or 4 channels");
   const size_t rowBytes = static_cast<size_t>(width) * static_cast<size_t>(channels);
 
-  // The raw image: a filter byte (0) before each row.
+  // Filter Up (each byte minus the one above it; the row above the first is zeros) turns the smooth
+  // vertical gradients of scans and CAM overlays into runs of small values that deflate well: on a 320x320
+  // overlay it makes the file about half the size that no filter does. The per-row adaptive choice of
+  // libpng gains only a few percent more here, so one fixed filter keeps this simple.
   std::string raw;
   raw.reserve((rowBytes + 1) * static_cast<size_t>(height));
   for (int y = 0; y < height; ++y) {
-    raw += '\0';
-    raw.append(reinterpret_cast<const char*>(pixels) + static_cast<size_t>(y) * rowBytes, rowBytes);
+    const uint8_t* row = pixels + static_cast<size_t>(y) * rowBytes;
+    raw += '\2';
+    for (size_t i = 0; i < rowBytes; ++i) {
+      const uint8_t above = y > 0 ? row[i - rowBytes] : 0;
+      raw += static_cast<char>(static_cast<uint8_t>(row[i] - above));
+    }
   }
 
-  std::string zlib;
-  zlib += static_cast<char>(0x78); // CMF: deflate, 32K window
-  zlib += static_cast<char>(0x01); // FLG: no dictionary, fastest; (0x78 << 8 | 0x01) % 31 == 0
-  const size_t kMaxBlock = 65535;
-  size_t offset = 0;
-  do {
-    size_t len = std::min(kMaxBlock, raw.size() - offset);
-    bool last = offset + len == raw.size();
-    zlib += static_cast<char>(last ? 1 : 0); // BFINAL, BTYPE = 00 (stored)
-    zlib += static_cast<char>(len & 0xFF);
-    zlib += static_cast<char>((len >> 8) & 0xFF);
-    zlib += static_cast<char>(~len & 0xFF);
-    zlib += static_cast<char>((~len >> 8) & 0xFF);
-    zlib.append(raw, offset, len);
-    offset += len;
-  } while (offset < raw.size());
-  putBigEndian(zlib, adler32(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
+  uLongf zlibBytes = compressBound(static_cast<uLong>(raw.size()));
+  std::string zlib(zlibBytes, '\0');
+  // Level 9: report images are a few hundred KiB, where the best level costs milliseconds.
+  const int rc =
+      compress2(reinterpret_cast<Bytef*>(zlib.data()), &zlibBytes, reinterpret_cast<const Bytef*>(raw.data()),
+                static_cast<uLong>(raw.size()), Z_BEST_COMPRESSION);
+  MHR_ASSERT(rc == Z_OK, "zlib compress2 failed");
+  zlib.resize(zlibBytes);
 
   std::string png = "\x89PNG\r\n\x1a\n";
   std::string ihdr;

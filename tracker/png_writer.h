@@ -1,8 +1,7 @@
-// tracker/png_writer.h — a dependency-free PNG encoder and base64, so reports embed images in builds without
-// OpenCV. In: 8-bit pixels (gray, RGB or RGBA, rows top to bottom); out: the bytes of a valid PNG file. The
-// image data goes into zlib *stored* (uncompressed) deflate blocks with the CRC-32 and Adler-32 checksums the
-// format requires: larger files than a compressing encoder makes, but correct everywhere. The `mhr` binary
-// passes a compressing encoder (OpenCV) where it has one (report.h, ReportOptions::encodePng).
+// tracker/png_writer.h — a small PNG encoder (on zlib) and base64, so reports embed images in builds without
+// OpenCV. In: 8-bit pixels (gray, RGB or RGBA, rows top to bottom); out: the bytes of a valid PNG file, its
+// image data filtered (Up) and deflated by zlib, with zlib's CRC-32 and Adler-32. The `mhr` binary passes
+// OpenCV's encoder where it has one (report.h, ReportOptions::encodePng).
 #pragma once
 
 #include <cstdint>
@@ -11,7 +10,8 @@
 
 namespace mhr::tracker {
 
-// channels: 1 (gray), 3 (RGB) or 4 (RGBA); pixels holds width*height*channels bytes.
+// channels: 1 (gray), 3 (RGB) or 4 (RGBA); pixels holds width*height*channels bytes. The name is older
+// than the compression (the data went into stored, uncompressed deflate blocks); cli/ still calls it so.
 std::string encodePngStored(const uint8_t* pixels, int width, int height, int channels);
 
 uint32_t crc32(const uint8_t* data, size_t size, uint32_t crc = 0);

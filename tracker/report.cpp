@@ -1,18 +1,20 @@
 // tracker/report.cpp — see report.h. The page is assembled as a string; every piece of user or database text
-// goes through html() first. The only script is a few lines at the end that record, as attributes on <html>,
-// that the page rendered and where the plots are (the headless-Chromium test reads them); the page works
-// without it.
+// goes through escapeHtml() first. The only script is a few lines at the end that record, as attributes on
+// <html>, that the page rendered and where the plots are (the headless-Chromium test reads them); the page
+// works without it.
 #include "tracker/report.h"
 
 #include "support/files.h"
 #include "support/strings.h"
 #include "tracker/cam_overlay.h"
+#include "tracker/html.h"
 #include "tracker/param_value.h"
 #include "tracker/png_writer.h"
 #include "tracker/roc.h"
 #include "tracker/run_reader.h"
 #include "tracker/svg_plot.h"
 #include "tracker/text_table.h"
+#include "tracker/time_format.h"
 
 #include <algorithm>
 #include <chrono>
@@ -27,33 +29,6 @@
 namespace mhr::tracker {
 
 namespace {
-
-std::string html(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string metricText(double v) {
   return formatMetric(v);
@@ -194,15 +169,6 @@ const char* kScript = R"JS(
 
 // ------------------------------------------------------------------------------------------ spec text
 
-bool isKeyword(const std::string& w) {
-  static const std::set<std::string> keywords = {
-      "experiment", "seed",    "preservation", "include", "dataset", "network",     "morph",      "train",
-      "evaluate",   "sweep",   "on",           "at",      "with",    "by",          "to",         "after",
-      "split",      "upscale", "deepen",       "widen",   "grow",    "kernel",      "activation", "replace",
-      "head",       "branch",  "residual",     "exact",   "eval",    "approximate", "true",       "false"};
-  return keywords.count(w) > 0;
-}
-
 // Light syntax colouring of one .mhr line: keywords, strings, numbers, comments.
 std::string highlight(const std::string& line) {
   std::string out;
@@ -211,14 +177,14 @@ std::string highlight(const std::string& line) {
   while (i < n) {
     char c = line[i];
     if (c == '#') {
-      out += "<span class=\"tok-com\">" + html(line.substr(i)) + "</span>";
+      out += "<span class=\"tok-com\">" + escapeHtml(line.substr(i)) + "</span>";
       break;
     }
     if (c == '"') {
       size_t j = i + 1;
       while (j < n && line[j] != '"') j += line[j] == '\\' ? 2 : 1;
       j = std::min(n, j + 1);
-      out += "<span class=\"tok-str\">" + html(line.substr(i, j - i)) + "</span>";
+      out += "<span class=\"tok-str\">" + escapeHtml(line.substr(i, j - i)) + "</span>";
       i = j;
       continue;
     }
@@ -227,7 +193,8 @@ std::string highlight(const std::string& line) {
       while (j < n && (std::isalnum(static_cast<unsigned char>(line[j])) || line[j] == '_')) ++j;
       std::string word = line.substr(i, j - i);
       bool afterDot = i > 0 && line[i - 1] == '.';
-      out += isKeyword(word) && !afterDot ? "<span class=\"tok-kw\">" + html(word) + "</span>" : html(word);
+      out += mhrKeywords().count(word) && !afterDot ? "<span class=\"tok-kw\">" + escapeHtml(word) + "</span>"
+                                                    : escapeHtml(word);
       i = j;
       continue;
     }
@@ -238,11 +205,11 @@ std::string highlight(const std::string& line) {
                        ((line[j] == '-' || line[j] == '+') && (line[j - 1] == 'e' || line[j - 1] == 'E')))) {
         ++j;
       }
-      out += "<span class=\"tok-num\">" + html(line.substr(i, j - i)) + "</span>";
+      out += "<span class=\"tok-num\">" + escapeHtml(line.substr(i, j - i)) + "</span>";
       i = j;
       continue;
     }
-    out += html(std::string(1, c));
+    out += escapeHtml(std::string(1, c));
     ++i;
   }
   return out;
@@ -272,8 +239,8 @@ std::string verdictBadge(const runtime::VerdictRecord& v) {
   if (!std::isnan(v.relError)) title += ", relative: " + errorText(v.relError);
   std::string text = v.verdict;
   if (!std::isnan(v.maxAbsError)) text += " · " + errorText(v.maxAbsError);
-  return "<span class=\"badge v-" + html(v.verdict) + "\" title=\"" + html(title) + "\">" + html(text) +
-         "</span>";
+  return "<span class=\"badge v-" + escapeHtml(v.verdict) + "\" title=\"" + escapeHtml(title) + "\">" +
+         escapeHtml(text) + "</span>";
 }
 
 // ------------------------------------------------------------------------------------------ metrics
@@ -296,7 +263,7 @@ std::string legendHtml(const std::vector<PlotSeries>& series) {
   for (size_t i = 0; i < series.size(); ++i) {
     std::string color =
         series[i].color.empty() ? seriesPalette()[i % seriesPalette().size()] : series[i].color;
-    out += "<span><i style=\"background:" + color + "\"></i>" + html(series[i].name) + "</span>";
+    out += "<span><i style=\"background:" + color + "\"></i>" + escapeHtml(series[i].name) + "</span>";
   }
   return out + "</div>";
 }
@@ -331,22 +298,22 @@ public:
         {"params", "Params"},          {"environment", "Environment"}};
     for (const auto& [id, content] : sections) {
       if (content.empty()) continue;
-      nav += "<a href=\"#" + id + "\">" + html(titles.at(id)) + "</a>";
+      nav += "<a href=\"#" + id + "\">" + escapeHtml(titles.at(id)) + "</a>";
       main += "<section id=\"" + id + "\">" + content + "</section>";
     }
     nav += "</nav>";
     main += "</main>";
     body += nav + main;
-    body += "<footer class=\"wrap\">Generated by mhr from " + html(db_.path()) + " at " +
-            html(formatIsoTime(nowMs())) +
+    body += "<footer class=\"wrap\">Generated by mhr from " + escapeHtml(db_.path()) + " at " +
+            escapeHtml(formatIsoTime(nowMs())) +
             ". Self-contained: no network access is needed to view this file.</footer>";
 
     std::string title = "mhr report · " + run_.info.name + " · " + run_.info.experiment;
     return "<!DOCTYPE html>\n<html lang=\"en\" data-render=\"pending\"><head><meta charset=\"utf-8\">"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
            "<meta name=\"generator\" content=\"mhr\"><title>" +
-           html(title) + "</title><style>" + kCss + "</style></head><body>" + body + "<script>" + kScript +
-           "</script></body></html>\n";
+           escapeHtml(title) + "</title><style>" + kCss + "</style></head><body>" + body + "<script>" +
+           kScript + "</script></body></html>\n";
   }
 
 private:
@@ -365,14 +332,15 @@ private:
   std::string header() {
     const RunInfo& r = run_.info;
     std::string out = "<header class=\"top\"><div class=\"wrap\"><div class=\"eyebrow\">mhr run report</div>";
-    out += "<h1>" + html(r.name.empty() ? r.id : r.name) + "</h1>";
-    out += "<div class=\"sub\">experiment <b>" + html(r.experiment) + "</b> · run <code>" + html(r.id) +
-           "</code> <span class=\"badge st-" + html(r.status) + "\">" + html(r.status) + "</span></div>";
+    out += "<h1>" + escapeHtml(r.name.empty() ? r.id : r.name) + "</h1>";
+    out += "<div class=\"sub\">experiment <b>" + escapeHtml(r.experiment) + "</b> · run <code>" +
+           escapeHtml(r.id) + "</code> <span class=\"badge st-" + escapeHtml(r.status) + "\">" +
+           escapeHtml(r.status) + "</span></div>";
     out += "<dl class=\"facts\">";
     auto fact = [&](const std::string& name, const std::string& value, bool mono = false) {
       if (value.empty()) return;
-      out += "<div><dt>" + html(name) + "</dt><dd title=\"" + html(value) + "\"" +
-             (mono ? " class=\"mono\"" : "") + ">" + html(value) + "</dd></div>";
+      out += "<div><dt>" + escapeHtml(name) + "</dt><dd title=\"" + escapeHtml(value) + "\"" +
+             (mono ? " class=\"mono\"" : "") + ">" + escapeHtml(value) + "</dd></div>";
     };
     fact("started", formatIsoTime(r.startTime));
     if (r.endTime) fact("duration", formatDuration(double(*r.endTime - r.startTime) / 1000.0));
@@ -388,7 +356,7 @@ private:
     out += "</dl>";
     if (!r.statusMessage.empty()) {
       out += std::string("<div class=\"callout") + (r.status == "failed" ? "" : " warn") + "\"><b>" +
-             html(r.status) + ":</b> " + html(r.statusMessage) + "</div>";
+             escapeHtml(r.status) + ":</b> " + escapeHtml(r.statusMessage) + "</div>";
     }
     return out + "</div></header>";
   }
@@ -417,9 +385,10 @@ private:
         "<h2>Summary</h2><p class=\"note\">Latest value of each headline metric.</p><div class=\"cards\">";
     for (const MetricPoint* m : picked) {
       KeyParts k = splitKey(m->key);
-      out += "<div class=\"card\"><div class=\"value\">" + html(metricText(m->value)) +
-             "</div><div class=\"label\">" + html(k.metric) + "</div><div class=\"stage\">" +
-             html(k.stage.empty() ? "run" : k.stage) + " · step " + std::to_string(m->step) + "</div></div>";
+      out += "<div class=\"card\"><div class=\"value\">" + escapeHtml(metricText(m->value)) +
+             "</div><div class=\"label\">" + escapeHtml(k.metric) + "</div><div class=\"stage\">" +
+             escapeHtml(k.stage.empty() ? "run" : k.stage) + " · step " + std::to_string(m->step) +
+             "</div></div>";
     }
     return out + "</div>";
   }
@@ -447,11 +416,11 @@ private:
         "<h2>Summary</h2><p class=\"note\">Every evaluation of the run, in the order it ran; AUC "
         "with its bootstrap 95% confidence interval.</p><div class=\"table-wrap\"><table "
         "class=\"summary\"><thead><tr><th>stage</th>";
-    for (const auto& c : columns) out += "<th class=\"num\">" + html(c) + "</th>";
+    for (const auto& c : columns) out += "<th class=\"num\">" + escapeHtml(c) + "</th>";
     out += "</tr></thead><tbody>";
     for (const auto& stage : stages) {
       const auto& metrics = byStage.at(stage);
-      out += "<tr><td>" + html(stage) + "</td>";
+      out += "<tr><td>" + escapeHtml(stage) + "</td>";
       for (const auto& c : columns) {
         auto it = metrics.find(c);
         std::string cell = it == metrics.end() ? "–" : metricText(it->second->value);
@@ -460,7 +429,7 @@ private:
           if (lo != metrics.end() && hi != metrics.end())
             cell += " [" + metricText(lo->second->value) + ", " + metricText(hi->second->value) + "]";
         }
-        out += "<td class=\"num\">" + html(cell) + "</td>";
+        out += "<td class=\"num\">" + escapeHtml(cell) + "</td>";
       }
       out += "</tr>";
     }
@@ -493,11 +462,11 @@ private:
       }
     }
     std::string out = "<h2>Spec and proofs</h2><p class=\"note\">The spec as it ran";
-    if (!run_.info.specPath.empty()) out += " (<code>" + html(run_.info.specPath) + "</code>)";
+    if (!run_.info.specPath.empty()) out += " (<code>" + escapeHtml(run_.info.specPath) + "</code>)";
     // The file as written; --set overrides change it at compile time, so a reader must see them here.
     auto overrides = run_.tags.find("mhr.overrides");
     if (overrides != run_.tags.end() && !overrides->second.empty())
-      out += ", with the overrides <code>" + html(overrides->second) +
+      out += ", with the overrides <code>" + escapeHtml(overrides->second) +
              "</code> applied on top of the text below";
     out += ". Each morph statement carries the compiler's verdict and the max abs error of the runtime's "
            "numeric "
@@ -529,13 +498,14 @@ private:
              "<th class=\"num\">border</th><th "
              "class=\"num\">relative</th><th>reason</th><th>where</th></tr></thead><tbody>";
       for (const auto& v : run_.verdicts) {
-        out += "<tr><td>" + html(v.network) + "</td><td class=\"num\">" + std::to_string(v.statementIndex) +
-               "</td><td><code>" + html(v.statement) + "</code></td><td><span class=\"badge v-" +
-               html(v.verdict) + "\">" + html(v.verdict) + "</span></td><td>" + html(v.mode) +
-               "</td><td class=\"num\">" + errorCell(v.maxAbsError) + "</td><td class=\"num\">" +
-               errorCell(v.borderError) + "</td><td class=\"num\">" + errorCell(v.relError) + "</td><td>" +
-               html(v.reason) + "</td><td><code title=\"" + html(v.location) + "\">" +
-               html(std::filesystem::path(v.location).filename().string()) + "</code></td></tr>";
+        out += "<tr><td>" + escapeHtml(v.network) + "</td><td class=\"num\">" +
+               std::to_string(v.statementIndex) + "</td><td><code>" + escapeHtml(v.statement) +
+               "</code></td><td><span class=\"badge v-" + escapeHtml(v.verdict) + "\">" +
+               escapeHtml(v.verdict) + "</span></td><td>" + escapeHtml(v.mode) + "</td><td class=\"num\">" +
+               errorCell(v.maxAbsError) + "</td><td class=\"num\">" + errorCell(v.borderError) +
+               "</td><td class=\"num\">" + errorCell(v.relError) + "</td><td>" + escapeHtml(v.reason) +
+               "</td><td><code title=\"" + escapeHtml(v.location) + "\">" +
+               escapeHtml(std::filesystem::path(v.location).filename().string()) + "</code></td></tr>";
       }
       out += "</tbody></table></div>";
       if (!elsewhere.empty()) {
@@ -579,7 +549,7 @@ private:
       if (key.first != currentStage) {
         if (currentStage != "\x01") out += "</div>";
         currentStage = key.first;
-        out += "<h3>" + html(currentStage.empty() ? "run" : "stage " + currentStage) +
+        out += "<h3>" + escapeHtml(currentStage.empty() ? "run" : "stage " + currentStage) +
                "</h3><div class=\"charts\">";
       }
       std::vector<PlotSeries> series;
@@ -597,8 +567,9 @@ private:
       o.integerX = true;
       size_t points = 0;
       for (const auto& s : series) points += s.x.size();
-      out += "<figure><figcaption>" + html(key.second) + " <span class=\"sub\">· " + std::to_string(points) +
-             " points</span></figcaption>" + lineChartSvg(series, o) + legendHtml(series) + "</figure>";
+      out += "<figure><figcaption>" + escapeHtml(key.second) + " <span class=\"sub\">· " +
+             std::to_string(points) + " points</span></figcaption>" + lineChartSvg(series, o) +
+             legendHtml(series) + "</figure>";
     }
     return out + "</div>";
   }
@@ -634,10 +605,11 @@ private:
         "is positive). AUC with a 95% DeLong interval.</p>";
     for (const auto& set : predictions_) {
       std::string bad = scoreProblem(set);
-      out += "<h3>" + html(set.stage) + " <span class=\"sub\">· " + std::to_string(set.sampleIds.size()) +
-             " samples, " + (set.multiLabel ? "multi-label" : "single-label") + "</span></h3>";
+      out += "<h3>" + escapeHtml(set.stage) + " <span class=\"sub\">· " +
+             std::to_string(set.sampleIds.size()) + " samples, " +
+             (set.multiLabel ? "multi-label" : "single-label") + "</span></h3>";
       if (!bad.empty()) {
-        out += "<div class=\"callout warn\">" + html(bad) + "</div>";
+        out += "<div class=\"callout warn\">" + escapeHtml(bad) + "</div>";
         continue;
       }
       std::vector<ClassCurve> curves = rocCurves(set);
@@ -679,7 +651,7 @@ private:
       } else {
         charts = "<div class=\"charts small\">";
         for (const auto& s : series) {
-          charts += "<figure><figcaption>" + html(s.name) + "</figcaption>" +
+          charts += "<figure><figcaption>" + escapeHtml(s.name) + "</figcaption>" +
                     lineChartSvg({s}, rocOptions(240, set.stage + " ROC " + s.name)) + "</figure>";
         }
         charts += "</div>";
@@ -691,7 +663,7 @@ private:
         const auto& c = curves[i];
         table +=
             "<tr><td><i class=\"swatch\" style=\"background:" + seriesPalette()[i % seriesPalette().size()] +
-            "\"></i>" + html(c.name) + "</td><td class=\"num\">" + std::to_string(c.roc.positives) +
+            "\"></i>" + escapeHtml(c.name) + "</td><td class=\"num\">" + std::to_string(c.roc.positives) +
             "</td><td class=\"num\">" + std::to_string(c.roc.negatives) + "</td>";
         if (std::isnan(c.roc.auc)) {
           table += "<td class=\"num\">n/a</td><td class=\"num\">" +
@@ -763,11 +735,11 @@ private:
                       "(binary and multi-label); the highest score otherwise. Rows: true class; columns: "
                       "predicted.</p>";
     for (const auto& set : predictions_) {
-      out += "<h3>" + html(set.stage) + "</h3>";
+      out += "<h3>" + escapeHtml(set.stage) + "</h3>";
       const auto [threshold, said] = thresholdAt(set.stage);
-      if (set.multiLabel || set.classes.size() == 2) out += "<p class=\"note\">" + html(said) + "</p>";
+      if (set.multiLabel || set.classes.size() == 2) out += "<p class=\"note\">" + escapeHtml(said) + "</p>";
       if (!scoreProblem(set).empty()) {
-        out += "<p class=\"note\">Not drawn: " + html(scoreProblem(set)) + "</p>";
+        out += "<p class=\"note\">Not drawn: " + escapeHtml(scoreProblem(set)) + "</p>";
         continue;
       }
       if (set.multiLabel) {
@@ -783,7 +755,7 @@ private:
           }
           BinaryCounts b = countAtThreshold(labels, scores, threshold);
           out +=
-              "<tr><td>" + html(set.classes[c]) + "</td>" +
+              "<tr><td>" + escapeHtml(set.classes[c]) + "</td>" +
               fmt::format("<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
                           "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                           b.tp, b.fp, b.fn, b.tn, metricText(b.sensitivity()), metricText(b.specificity()));
@@ -809,12 +781,12 @@ private:
       }
       out +=
           "<div class=\"table-wrap\"><table class=\"cm\"><thead><tr><th class=\"row\">true \\ predicted</th>";
-      for (const auto& c : set.classes) out += "<th>" + html(c) + "</th>";
+      for (const auto& c : set.classes) out += "<th>" + escapeHtml(c) + "</th>";
       out += "<th class=\"num\">recall</th></tr></thead><tbody>";
       for (size_t t = 0; t < k; ++t) {
         int64_t rowTotal = 0;
         for (size_t p = 0; p < k; ++p) rowTotal += m[t][p];
-        out += "<tr><th class=\"row\">" + html(set.classes[t]) + "</th>";
+        out += "<tr><th class=\"row\">" + escapeHtml(set.classes[t]) + "</th>";
         for (size_t p = 0; p < k; ++p) {
           double share = rowTotal ? double(m[t][p]) / double(rowTotal) : 0;
           // Diagonal cells in blue, errors in red; the shade follows the row share.
@@ -853,24 +825,24 @@ private:
       if (problem.empty()) {
         RgbImage input = renderInput(cam, options_.maxImageSide);
         RgbImage overlay = renderOverlay(cam, options_.maxImageSide);
-        out +=
-            fmt::format("<div class=\"pics\"><img alt=\"input {0}\" width=\"{1}\" height=\"{2}\" src=\"{3}\">"
-                        "<img alt=\"Grad-CAM {0}\" width=\"{1}\" height=\"{2}\" src=\"{4}\"></div>",
-                        html(cam.sampleId), input.width, input.height, dataUri(input), dataUri(overlay));
+        out += fmt::format(
+            "<div class=\"pics\"><img alt=\"input {0}\" width=\"{1}\" height=\"{2}\" src=\"{3}\">"
+            "<img alt=\"Grad-CAM {0}\" width=\"{1}\" height=\"{2}\" src=\"{4}\"></div>",
+            escapeHtml(cam.sampleId), input.width, input.height, dataUri(input), dataUri(overlay));
         if (std::string flat = camFlatness(cam); !flat.empty())
-          out += "<div class=\"callout warn\">" + html(flat) + "</div>";
+          out += "<div class=\"callout warn\">" + escapeHtml(flat) + "</div>";
       } else {
-        out += "<div class=\"callout warn\">Cannot draw this sample: " + html(problem) + "</div>";
+        out += "<div class=\"callout warn\">Cannot draw this sample: " + escapeHtml(problem) + "</div>";
       }
       std::string predictedClass =
           support::split(cam.predicted, ' ').empty() ? "" : support::split(cam.predicted, ' ')[0];
       std::set<std::string> truth;
       for (const auto& l : support::split(cam.label, '|')) truth.insert(support::trim(l));
       bool right = !predictedClass.empty() && truth.count(predictedClass);
-      out += "<div class=\"cap\"><span>sample</span><span class=\"mono\">" + html(cam.sampleId) +
-             "</span><span>true</span><span>" + html(cam.label) +
+      out += "<div class=\"cap\"><span>sample</span><span class=\"mono\">" + escapeHtml(cam.sampleId) +
+             "</span><span>true</span><span>" + escapeHtml(cam.label) +
              "</span><span>predicted</span><span class=\"" + (right ? "ok" : "bad") + "\">" +
-             html(cam.predicted) + "</span><span>stage</span><span>" + html(cam.stage) +
+             escapeHtml(cam.predicted) + "</span><span>stage</span><span>" + escapeHtml(cam.stage) +
              "</span></div></div>";
     }
     out += "</div>";
@@ -886,17 +858,17 @@ private:
     std::string out = "<h2>Lineage</h2><p class=\"note\">Which network each morphed network starts from, and "
                       "the statements that transform it.</p>";
     for (const auto& l : run_.lineage) {
-      out += "<div class=\"lineage\"><span class=\"node\">" + html(l.parent) +
+      out += "<div class=\"lineage\"><span class=\"node\">" + escapeHtml(l.parent) +
              "</span><span class=\"edge\">── " +
-             html(l.parentStage.empty() ? "initial weights" : "weights after " + l.parentStage) +
-             " · morph ──▶</span><span class=\"node\">" + html(l.child) +
+             escapeHtml(l.parentStage.empty() ? "initial weights" : "weights after " + l.parentStage) +
+             " · morph ──▶</span><span class=\"node\">" + escapeHtml(l.child) +
              "</span></div><ol class=\"statements\">";
       for (size_t i = 0; i < l.statements.size(); ++i) {
         std::string badge;
         for (const auto& v : run_.verdicts) {
           if (v.network == l.child && v.statementIndex == int(i)) badge = " " + verdictBadge(v);
         }
-        out += "<li><code>" + html(l.statements[i]) + "</code>" + badge + "</li>";
+        out += "<li><code>" + escapeHtml(l.statements[i]) + "</code>" + badge + "</li>";
       }
       out += "</ol>";
     }
@@ -912,11 +884,11 @@ private:
         "</tr></thead><tbody>";
     for (const auto& m : run_.latest) {
       KeyParts k = splitKey(m.key);
-      out += "<tr><td>" + html(k.stage) + "</td><td>" + html(k.metric) + "</td><td>" + html(k.cls) +
-             "</td><td class=\"num\" title=\"" + html(formatExact(m.value)) + "\">" +
-             html(std::isnan(m.value) ? "nan" : fmt::format("{:.6g}", m.value)) + "</td><td class=\"num\">" +
-             std::to_string(m.step) + "</td><td class=\"num\">" + (m.epoch ? std::to_string(m.epoch) : "") +
-             "</td></tr>";
+      out += "<tr><td>" + escapeHtml(k.stage) + "</td><td>" + escapeHtml(k.metric) + "</td><td>" +
+             escapeHtml(k.cls) + "</td><td class=\"num\" title=\"" + escapeHtml(formatExact(m.value)) +
+             "\">" + escapeHtml(std::isnan(m.value) ? "nan" : fmt::format("{:.6g}", m.value)) +
+             "</td><td class=\"num\">" + std::to_string(m.step) + "</td><td class=\"num\">" +
+             (m.epoch ? std::to_string(m.epoch) : "") + "</td></tr>";
     }
     return out + "</tbody></table></div>";
   }
@@ -930,8 +902,8 @@ private:
           "style=\"margin-top:6px\">Params</h3><table><thead><tr><th>key</th><th>value</th><th>type</th></tr>"
           "</thead><tbody>";
       for (const auto& p : run_.params) {
-        out += "<tr><td><code>" + html(p.key) + "</code></td><td>" + html(paramText(p.value)) + "</td><td>" +
-               paramTypeName(p.value) + "</td></tr>";
+        out += "<tr><td><code>" + escapeHtml(p.key) + "</code></td><td>" + escapeHtml(paramText(p.value)) +
+               "</td><td>" + paramTypeName(p.value) + "</td></tr>";
       }
       out += "</tbody></table>";
     }
@@ -942,18 +914,18 @@ private:
       if (!settings.empty()) {
         out += "<h3 style=\"margin-top:6px\">Resolved settings</h3><table><tbody>";
         for (auto it = settings.begin(); it != settings.end(); ++it) {
-          out += "<tr><td><code>" + html(it.key()) + "</code></td><td>" +
-                 html(it->is_string() ? it->get<std::string>() : it->dump()) + "</td></tr>";
+          out += "<tr><td><code>" + escapeHtml(it.key()) + "</code></td><td>" +
+                 escapeHtml(it->is_string() ? it->get<std::string>() : it->dump()) + "</td></tr>";
         }
         out += "</tbody></table>";
       }
     } catch (const std::exception&) {
-      out += "<p class=\"note\">Resolved settings: " + html(run_.info.resolvedSettings) + "</p>";
+      out += "<p class=\"note\">Resolved settings: " + escapeHtml(run_.info.resolvedSettings) + "</p>";
     }
     if (!run_.tags.empty()) {
       out += "<h3>Tags</h3><table><tbody>";
       for (const auto& [k, v] : run_.tags)
-        out += "<tr><td><code>" + html(k) + "</code></td><td>" + html(v) + "</td></tr>";
+        out += "<tr><td><code>" + escapeHtml(k) + "</code></td><td>" + escapeHtml(v) + "</td></tr>";
       out += "</tbody></table>";
     }
     return out + "</div></div>";
@@ -965,7 +937,7 @@ private:
     if (!run_.environment.empty()) {
       out += "<p class=\"note\">Where and with what the run executed.</p><table><tbody>";
       for (const auto& [k, v] : run_.environment) {
-        out += "<tr><td style=\"width:30%\">" + html(k) + "</td><td>" + html(v) + "</td></tr>";
+        out += "<tr><td style=\"width:30%\">" + escapeHtml(k) + "</td><td>" + escapeHtml(v) + "</td></tr>";
       }
       out += "</tbody></table>";
     }
@@ -974,9 +946,10 @@ private:
              "class=\"table-wrap\"><table><thead><tr><th>kind</th><th>stage</th><th>path</th>"
              "<th class=\"num\">size</th><th>sha256</th></tr></thead><tbody>";
       for (const auto& a : run_.artifacts) {
-        out += "<tr><td>" + html(a.kind) + "</td><td>" + html(a.stage) + "</td><td><code>" + html(a.path) +
-               "</code></td><td class=\"num\">" + html(humanBytes(a.bytes)) + "</td><td><code title=\"" +
-               html(a.sha256) + "\">" + html(a.sha256.substr(0, 16)) + "</code></td></tr>";
+        out += "<tr><td>" + escapeHtml(a.kind) + "</td><td>" + escapeHtml(a.stage) + "</td><td><code>" +
+               escapeHtml(a.path) + "</code></td><td class=\"num\">" + escapeHtml(humanBytes(a.bytes)) +
+               "</td><td><code title=\"" + escapeHtml(a.sha256) + "\">" + escapeHtml(a.sha256.substr(0, 16)) +
+               "</code></td></tr>";
       }
       out += "</tbody></table></div>";
     }
@@ -993,6 +966,17 @@ private:
 };
 
 } // namespace
+
+const std::set<std::string>& mhrKeywords() {
+  // The keyword tokens of grammar/Mhr.g4 (a test checks that they agree). Words that are only values to
+  // the grammar, such as the preservation modes, stay uncoloured.
+  static const std::set<std::string> keywords = {
+      "experiment", "seed",       "preservation", "include", "dataset", "network", "morph",
+      "train",      "evaluate",   "on",           "at",      "sweep",   "upscale", "by",
+      "deepen",     "after",      "with",         "widen",   "to",      "split",   "grow",
+      "kernel",     "activation", "replace",      "head",    "branch",  "true",    "false"};
+  return keywords;
+}
 
 std::string renderReport(Db& db, const std::string& runId, const ReportOptions& options) {
   return Page(db, runId, options).render();

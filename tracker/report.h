@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace mhr::tracker {
@@ -27,6 +28,9 @@ struct ReportOptions {
   size_t maxSamples = 24; // CAM samples shown per report
   PngEncoder encodePng;   // empty: the built-in encoder (png_writer.h)
 };
+
+// The words the spec listing colours as keywords: the keyword tokens of the .mhr grammar.
+const std::set<std::string>& mhrKeywords();
 
 std::string renderReport(Db& db, const std::string& runId, const ReportOptions& options = {});
 // renderReport, written atomically to `path` (a killed process leaves the old file or the new one).

@@ -13,10 +13,52 @@ namespace mhr::tracker {
 
 namespace {
 
-const char* kRunColumns =
-    "r.run_uuid, e.name, r.name, r.status, r.status_message, r.start_time, r.end_time, r.seed, "
-    "r.source_name, r.spec_hash, r.semantic_hash, r.user_id, r.source_version, "
-    "r.resolved_settings, r.resume_count";
+RunInfo loadRunInfoNoTxn(Db& db, const std::string& runId) {
+  Stmt s = db.prepare(std::string(kRunInfoSelect) + " WHERE r.run_uuid = ?");
+  s.bind(1, runId);
+  if (!s.step()) throw UserError("no run " + runId + " in '" + db.path() + "'");
+  return runInfoFromRow(s);
+}
+
+double nanIfNull(Stmt& s, int column) {
+  return s.isNull(column) ? NAN : s.getDouble(column);
+}
+
+std::vector<std::string> jsonStrings(const std::string& text, const std::string& what) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    return j.get<std::vector<std::string>>();
+  } catch (const std::exception&) {
+    throw UserError("tracker database: " + what + " holds malformed JSON: " + text.substr(0, 80));
+  }
+}
+
+// A run's prediction sets without their rows: loadRun lists them, loadPredictions fills them in.
+std::vector<PredictionSummary> predictionSetsNoTxn(Db& db, const std::string& runId) {
+  std::vector<PredictionSummary> sets;
+  Stmt s =
+      db.prepare("SELECT stage, classes, multi_label, sample_count FROM prediction_sets WHERE run_uuid = ? "
+                 "ORDER BY logged_time, stage");
+  s.bind(1, runId);
+  while (s.step()) {
+    sets.push_back(
+        {s.getText(0), jsonStrings(s.getText(1), "prediction_sets.classes"), s.getInt(2) != 0, s.getInt(3)});
+  }
+  return sets;
+}
+
+std::vector<float> floatsFromBlob(const std::string& blob) {
+  std::vector<float> values(blob.size() / sizeof(float));
+  if (!values.empty()) std::memcpy(values.data(), blob.data(), values.size() * sizeof(float));
+  return values;
+}
+
+} // namespace
+
+const char* const kRunInfoSelect =
+    "SELECT r.run_uuid, e.name, r.name, r.status, r.status_message, r.start_time, r.end_time, r.seed, "
+    "r.source_name, r.spec_hash, r.semantic_hash, r.user_id, r.source_version, r.resolved_settings, "
+    "r.resume_count FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id";
 
 RunInfo runInfoFromRow(Stmt& s) {
   RunInfo info;
@@ -37,36 +79,6 @@ RunInfo runInfoFromRow(Stmt& s) {
   info.resumeCount = s.getInt(14);
   return info;
 }
-
-RunInfo loadRunInfoNoTxn(Db& db, const std::string& runId) {
-  Stmt s =
-      db.prepare(std::string("SELECT ") + kRunColumns +
-                 " FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = ?");
-  s.bind(1, runId);
-  if (!s.step()) throw UserError("no run " + runId + " in '" + db.path() + "'");
-  return runInfoFromRow(s);
-}
-
-double nanIfNull(Stmt& s, int column) {
-  return s.isNull(column) ? NAN : s.getDouble(column);
-}
-
-std::vector<std::string> jsonStrings(const std::string& text, const std::string& what) {
-  try {
-    auto j = nlohmann::json::parse(text);
-    return j.get<std::vector<std::string>>();
-  } catch (const std::exception&) {
-    throw UserError("tracker database: " + what + " holds malformed JSON: " + text.substr(0, 80));
-  }
-}
-
-std::vector<float> floatsFromBlob(const std::string& blob) {
-  std::vector<float> values(blob.size() / sizeof(float));
-  if (!values.empty()) std::memcpy(values.data(), blob.data(), values.size() * sizeof(float));
-  return values;
-}
-
-} // namespace
 
 RunInfo loadRunInfo(Db& db, const std::string& runId) {
   return db.read([&] { return loadRunInfoNoTxn(db, runId); });
@@ -153,16 +165,7 @@ RunDetails loadRun(Db& db, const std::string& runId) {
         d.artifacts.push_back(a);
       }
     }
-    {
-      Stmt s = db.prepare(
-          "SELECT stage, classes, multi_label, sample_count FROM prediction_sets WHERE run_uuid = ? "
-          "ORDER BY logged_time, stage");
-      s.bind(1, runId);
-      while (s.step()) {
-        d.predictionSets.push_back({s.getText(0), jsonStrings(s.getText(1), "prediction_sets.classes"),
-                                    s.getInt(2) != 0, s.getInt(3)});
-      }
-    }
+    d.predictionSets = predictionSetsNoTxn(db, runId);
     {
       Stmt s = db.prepare("SELECT count(*) FROM cams WHERE run_uuid = ?");
       s.bind(1, runId);
@@ -197,16 +200,12 @@ std::vector<MetricPoint> loadMetricHistory(Db& db, const std::string& runId, con
 std::vector<runtime::PredictionSet> loadPredictions(Db& db, const std::string& runId) {
   return db.read([&] {
     std::vector<runtime::PredictionSet> sets;
-    Stmt s =
-        db.prepare("SELECT stage, classes, multi_label, sample_count FROM prediction_sets WHERE run_uuid = ? "
-                   "ORDER BY logged_time, stage");
-    s.bind(1, runId);
-    while (s.step()) {
+    for (PredictionSummary& summary : predictionSetsNoTxn(db, runId)) {
       runtime::PredictionSet set;
-      set.stage = s.getText(0);
-      set.classes = jsonStrings(s.getText(1), "prediction_sets.classes");
-      set.multiLabel = s.getInt(2) != 0;
-      int64_t n = s.getInt(3);
+      set.stage = summary.stage;
+      set.classes = std::move(summary.classes);
+      set.multiLabel = summary.multiLabel;
+      const int64_t n = summary.samples;
       if (n < 0 || set.classes.empty()) {
         throw UserError("tracker database '" + db.path() + "': prediction set '" + set.stage + "' of run " +
                         runId + " has no classes or a negative sample count");

@@ -66,6 +66,12 @@ struct RunDetails {
   int64_t metricPoints = 0; // rows in the metrics history
 };
 
+// A query for the columns a RunInfo holds, run id first ("SELECT ... FROM runs r JOIN experiments e ON
+// ..."; callers append WHERE and ORDER BY), and the mapping of one of its rows: the one place that knows
+// which column is which.
+extern const char* const kRunInfoSelect;
+RunInfo runInfoFromRow(Stmt& row);
+
 RunDetails loadRun(Db& db, const std::string& runId);
 RunInfo loadRunInfo(Db& db, const std::string& runId);
 // All points of a run (or of one key), ordered by key, step, timestamp.

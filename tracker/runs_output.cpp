@@ -5,6 +5,7 @@
 #include "support/strings.h"
 #include "tracker/param_value.h"
 #include "tracker/text_table.h"
+#include "tracker/time_format.h"
 
 #include <algorithm>
 #include <cmath>
@@ -710,28 +711,8 @@ std::string renderExport(Db& db, const Selection& selection, ExportFormat format
         for (size_t i = 0; i < chunk.size(); ++i) s.bind(static_cast<int>(i + 1), chunk[i]);
         while (s.step()) fn(s, rows[position.at(s.getText(0))]);
       };
-      each("SELECT r.run_uuid, e.name, r.name, r.status, r.status_message, r.start_time, r.end_time, r.seed, "
-           "r.source_name, r.spec_hash, r.semantic_hash, r.user_id, r.source_version, r.resolved_settings, "
-           "r.resume_count FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE "
-           "r.run_uuid IN ",
-           [](Stmt& s, Row& row) {
-             RunInfo& info = row.info;
-             info.id = s.getText(0);
-             info.experiment = s.getText(1);
-             info.name = s.getText(2);
-             info.status = s.getText(3);
-             info.statusMessage = s.getText(4);
-             info.startTime = s.getInt(5);
-             if (!s.isNull(6)) info.endTime = s.getInt(6);
-             if (!s.isNull(7)) info.seed = s.getInt(7);
-             info.specPath = s.getText(8);
-             info.specHash = s.getText(9);
-             info.semanticHash = s.getText(10);
-             info.userId = s.getText(11);
-             info.sourceVersion = s.getText(12);
-             info.resolvedSettings = s.getText(13);
-             info.resumeCount = s.getInt(14);
-           });
+      each(std::string(kRunInfoSelect) + " WHERE r.run_uuid IN ",
+           [](Stmt& s, Row& row) { row.info = runInfoFromRow(s); });
       each("SELECT run_uuid, key, value, value_type FROM params WHERE run_uuid IN ",
            [](Stmt& s, Row& row) { row.params[s.getText(1)] = paramFromRow(s.getText(3), s.getText(2)); });
       each("SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid IN ",

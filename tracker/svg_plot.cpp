@@ -1,6 +1,8 @@
 // tracker/svg_plot.cpp — see svg_plot.h.
 #include "tracker/svg_plot.h"
 
+#include "tracker/html.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -8,29 +10,6 @@
 namespace mhr::tracker {
 
 namespace {
-
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
 
 // One decimal is plenty at screen resolution and keeps long paths small.
 std::string num(double v) {
@@ -166,7 +145,7 @@ std::string lineChartSvg(const std::vector<PlotSeries>& series, const PlotOption
   std::string svg =
       fmt::format("<svg class=\"plot\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" "
                   "aria-label=\"{t}\"><title>{t}</title>",
-                  fmt::arg("w", o.width), fmt::arg("h", o.height), fmt::arg("t", escape(o.title)));
+                  fmt::arg("w", o.width), fmt::arg("h", o.height), fmt::arg("t", escapeHtml(o.title)));
   // The clip leaves room for half a line width, so a curve along the frame (a ROC curve at TPR 1) stays
   // whole.
   svg += fmt::format(
@@ -198,12 +177,12 @@ std::string lineChartSvg(const std::vector<PlotSeries>& series, const PlotOption
                      num(top), num(top + plotH));
   if (!o.xLabel.empty()) {
     svg += fmt::format("<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-                       num(left + plotW / 2), num(o.height - 6), escape(o.xLabel));
+                       num(left + plotW / 2), num(o.height - 6), escapeHtml(o.xLabel));
   }
   if (!o.yLabel.empty()) {
     svg += fmt::format("<text class=\"axis-label\" transform=\"translate(14 {}) rotate(-90)\" "
                        "text-anchor=\"middle\">{}</text>",
-                       num(top + plotH / 2), escape(o.yLabel));
+                       num(top + plotH / 2), escapeHtml(o.yLabel));
   }
   if (o.diagonal) {
     svg += fmt::format("<line class=\"chance\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", num(px(0)),

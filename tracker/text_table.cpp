@@ -4,7 +4,6 @@
 #include "support/strings.h"
 
 #include <cmath>
-#include <ctime>
 #include <fmt/format.h>
 
 namespace mhr::tracker {
@@ -97,24 +96,6 @@ std::string formatMetric(double value) {
 std::string formatExact(double value) {
   if (std::isnan(value)) return "nan";
   return support::formatNumber(value);
-}
-
-std::string formatLocalTime(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  localtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
-std::string formatIsoTime(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string formatDuration(double seconds) {

@@ -1,5 +1,6 @@
-// tracker/text_table.h — aligned plain-text tables and the number/time formats of `mhr runs`. In: cells as
-// strings; out: columns padded to their widest cell (counted in UTF-8 code points), numbers right-aligned.
+// tracker/text_table.h — aligned plain-text tables and the number and duration formats of `mhr runs`. In:
+// cells as strings; out: columns padded to their widest cell (counted in UTF-8 code points), numbers
+// right-aligned. Times: time_format.h.
 #pragma once
 
 #include <cstdint>
@@ -32,10 +33,6 @@ size_t displayWidth(const std::string& text);
 std::string formatMetric(double value);
 // Full precision (shortest round-trip form): `runs show` and exports.
 std::string formatExact(double value);
-// Local time "2025-11-27 12:21:03" (TZ decides; tests set TZ=UTC).
-std::string formatLocalTime(int64_t ms);
-// UTC ISO 8601 "2025-11-27T12:21:03Z".
-std::string formatIsoTime(int64_t ms);
 // "850ms", "12.3s", "3m05s", "2h04m", "3d02h".
 std::string formatDuration(double seconds);
 std::string shortId(const std::string& id);

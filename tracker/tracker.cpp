@@ -8,11 +8,11 @@
 #include "tracker/param_value.h"
 #include "tracker/run_writer.h"
 #include "tracker/schema.h"
+#include "tracker/time_format.h"
 
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -29,15 +29,6 @@ bool isHex(const std::string& text) {
     if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
   }
   return true;
-}
-
-std::string isoTime(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 ProcessIdentity identityFromRow(Stmt& stmt, int firstColumn) {
@@ -350,7 +341,7 @@ std::unique_ptr<RunWriter> Tracker::resumeRun(const std::string& runRef, const R
         .bind(6, id)
         .run();
     std::string note =
-        isoTime(now) + ": resumed (was " + status + (message.empty() ? "" : ": " + message) + ")";
+        formatIsoTime(now) + ": resumed (was " + status + (message.empty() ? "" : ": " + message) + ")";
     if (options.discardMetricsAfterStep) {
       note += "; metric points after step " + std::to_string(*options.discardMetricsAfterStep) + " discarded";
     }

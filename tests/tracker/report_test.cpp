@@ -32,7 +32,7 @@ uint32_t be32(const std::string& s, size_t at) {
 }
 
 // A minimal PNG reader for the test: checks the signature and every chunk CRC, inflates IDAT with zlib,
-// undoes filter type 0 and returns the pixels.
+// undoes filter type 0 (None) or 2 (Up), the ones the encoder writes, and returns the pixels.
 std::vector<uint8_t> decodePng(const std::string& png, int& width, int& height, int& channels) {
   EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   size_t at = 8;
@@ -59,18 +59,23 @@ std::vector<uint8_t> decodePng(const std::string& png, int& width, int& height, 
   uLongf rawSize = raw.size();
   EXPECT_EQ(uncompress(raw.data(), &rawSize, reinterpret_cast<const Bytef*>(idat.data()), idat.size()), Z_OK);
   EXPECT_EQ(rawSize, raw.size());
-  std::vector<uint8_t> pixels;
-  for (int y = 0; y < height; ++y) {
-    EXPECT_EQ(raw[size_t(y) * size_t(width * channels + 1)], 0);
-    auto row = raw.begin() + long(y) * long(width * channels + 1) + 1;
-    pixels.insert(pixels.end(), row, row + width * channels);
+  const size_t stride = size_t(width * channels);
+  std::vector<uint8_t> pixels(stride * size_t(height));
+  for (size_t y = 0; y < size_t(height); ++y) {
+    const uint8_t filter = raw[y * (stride + 1)];
+    EXPECT_TRUE(filter == 0 || filter == 2) << "row " << y << " filter " << int(filter);
+    for (size_t i = 0; i < stride; ++i) {
+      const uint8_t above = filter == 2 && y > 0 ? pixels[(y - 1) * stride + i] : 0;
+      pixels[y * stride + i] = uint8_t(raw[y * (stride + 1) + 1 + i] + above);
+    }
   }
   return pixels;
 }
 
 TEST(ReportPng, RoundTripsThroughZlib) {
   for (int channels : {1, 3, 4}) {
-    // 300x250 RGB is over 64 KiB: several stored blocks.
+    // Noisy pixels at a size over 64 KiB (more than one deflate block), and a 1x1 image (one row, no row
+    // above it for the Up filter).
     int w = 300, h = 250;
     std::vector<uint8_t> pixels(size_t(w * h * channels));
     for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = uint8_t((i * 7 + i / 13) & 0xFF);
@@ -80,7 +85,32 @@ TEST(ReportPng, RoundTripsThroughZlib) {
     EXPECT_EQ(dw, w);
     EXPECT_EQ(dh, h);
     EXPECT_EQ(dc, channels);
+    const std::vector<uint8_t> one(size_t(channels), 200);
+    EXPECT_EQ(decodePng(encodePngStored(one.data(), 1, 1, channels), dw, dh, dc), one) << channels;
   }
+}
+
+// A CAM overlay of a smooth scan, as the report draws it: the file must be far smaller than the raw
+// pixels (the stored-block encoder this replaced made it slightly larger) and decode to the same pixels.
+TEST(ReportPng, SmoothOverlayCompresses) {
+  runtime::CamRecord cam;
+  cam.height = cam.width = 256;
+  for (int y = 0; y < 256; ++y) {
+    for (int x = 0; x < 256; ++x) {
+      const double u = (x - 128) / 128.0, v = (y - 128) / 128.0;
+      cam.image.push_back(float(0.2 + 0.6 * std::exp(-2 * (u * u + v * v)) + 0.05 * std::sin(y / 9.0)));
+    }
+  }
+  cam.camHeight = cam.camWidth = 8;
+  for (int y = 0; y < 8; ++y) {
+    for (int x = 0; x < 8; ++x)
+      cam.cam.push_back(float(std::exp(-((x - 3) * (x - 3) + (y - 4) * (y - 4)) / 4.0)));
+  }
+  RgbImage overlay = renderOverlay(cam, 256);
+  std::string png = encodePngStored(overlay.pixels.data(), overlay.width, overlay.height, 3);
+  int dw = 0, dh = 0, dc = 0;
+  EXPECT_EQ(decodePng(png, dw, dh, dc), overlay.pixels);
+  EXPECT_LT(png.size() * 4, overlay.pixels.size()) << png.size() << " bytes for " << overlay.pixels.size();
 }
 
 TEST(ReportPng, ChecksumsAndBase64MatchKnownValues) {
