@@ -3,7 +3,6 @@
 // the tracker; predict applies it to image files (runtime/predictor.h) and writes a CSV (+ Grad-CAM PNGs),
 // export writes safetensors + a generated PyTorch module (export/model_py.h) + spec.json.
 #include "cli/commands.h"
-#include "cli/png_encoder.h"
 
 #include "data/csv.h"
 #include "data/dataset.h"
@@ -287,12 +286,10 @@ int runPredict(const ModelChoice& c, const std::vector<std::string>& inputs, con
   size_t cams = 0;
   if (o.cam) {
     support::makeDirectories(camDir);
-    tracker::PngEncoder encode = pngEncoder();
     for (size_t i = 0; i < results.size(); ++i) {
       if (!results[i].cam) continue;
       tracker::RgbImage img = tracker::renderOverlay(*results[i].cam, 512);
-      std::string png = encode ? encode(img.pixels.data(), img.width, img.height, 3)
-                               : tracker::encodePngStored(img.pixels.data(), img.width, img.height, 3);
+      std::string png = tracker::encodePng(img.pixels.data(), img.width, img.height, 3);
       support::writeFileAtomic((fs::path(camDir) / camFileName(results[i].path, i)).string(), png);
       ++cams;
     }

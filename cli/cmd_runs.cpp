@@ -1,7 +1,6 @@
 // cli/cmd_runs.cpp — `mhr runs list|show|compare|export` and `mhr report`: read the tracker. Flags are parsed
 // here; what is printed comes from tracker/runs_output.h and tracker/report.h, which the tests call directly.
 #include "cli/commands.h"
-#include "cli/png_encoder.h"
 
 #include "support/error.h"
 #include "support/files.h"
@@ -170,7 +169,6 @@ void registerReport(CLI::App& app, Runner& run) {
       std::string id = tracker.resolveRunId(*runRef);
       std::string path = output->empty() ? "report-" + shortId(id) + ".html" : *output;
       // OpenCV's PNG encoder where the build has image I/O (smaller files), else the built-in one.
-      options->encodePng = pngEncoder();
       writeReport(tracker.db(), id, path, *options);
       std::cout << path << "\n";
       return 0;

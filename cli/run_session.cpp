@@ -2,7 +2,6 @@
 
 #include "cli/compile_setup.h"
 #include "cli/local_ranks.h"
-#include "cli/png_encoder.h"
 #include "cli/test_hooks.h"
 #include "cli/version.h"
 #include "compiler/lower/sweep.h"
@@ -142,7 +141,6 @@ std::string defaultReportPath(const std::string& dbPath, const std::string& runI
 
 void writeRunReport(tracker::Tracker& t, const std::string& runId, const std::string& path) {
   tracker::ReportOptions options;
-  options.encodePng = pngEncoder();
   tracker::writeReport(t.db(), runId, path, options);
 }
 

@@ -36,7 +36,7 @@ uint32_t adler32(const uint8_t* data, size_t size, uint32_t adler) {
   return static_cast<uint32_t>(::adler32_z(adler, data, size));
 }
 
-std::string encodePngStored(const uint8_t* pixels, int width, int height, int channels) {
+std::string encodePng(const uint8_t* pixels, int width, int height, int channels) {
   MHR_ASSERT(width > 0 && height > 0, "PNG needs a positive size");
   MHR_ASSERT(channels == 1 || channels == 3 || channels == 4, "PNG: 1, 3 or 4 channels");
   const size_t rowBytes = static_cast<size_t>(width) * static_cast<size_t>(channels);

@@ -272,7 +272,7 @@ class Page {
 public:
   Page(Db& db, const std::string& runId, const ReportOptions& options)
       : db_(db), options_(options), run_(loadRun(db, runId)) {
-    if (!options_.encodePng) options_.encodePng = encodePngStored;
+    if (!options_.encodePng) options_.encodePng = encodePng;
   }
 
   std::string render() {
