@@ -169,11 +169,10 @@ int runPreview(const PreviewArgs& a) {
     at = stage->resolution;
   else
     throw UserError("no stage uses data set '" + a.dataset + "'; say which resolution to show with --at HxW");
-  std::vector<plan::Value> augmentList;
+  data::AugmentSpec augment;
   if (!a.noAugment && stage && stage->kind == plan::Stage::Kind::Train && stage->split == a.split)
-    augmentList = stage->train.augment;
+    augment.ops = stage->train.augmentOps;
   data::Dataset ds = data::openDataset(config);
-  data::AugmentSpec augment = data::parseAugment(augmentList, config.location);
   std::vector<size_t> members = ds.indices(split);
   if (members.empty()) throw UserError(ds.where() + ": the " + a.split + " split is empty");
   data::LoaderOptions lo;

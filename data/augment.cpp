@@ -11,30 +11,6 @@
 
 namespace mhr::data {
 
-using plan::Value;
-
-namespace {
-[[noreturn]] void fail(const std::string& where, const std::string& message) {
-  throw UserError(where + ": " + message);
-}
-
-const Value* argOf(const Value& v, const std::string& name, size_t position) {
-  if (v.kind != Value::Kind::Call) return nullptr;
-  if (const Value* a = v.arg(name)) return a;
-  return position < v.items.size() ? &v.items[position] : nullptr;
-}
-
-double requireNumber(const Value& op, const std::string& name, size_t position, const std::string& where) {
-  const Value* a = argOf(op, name, position);
-  if (!a)
-    fail(where, fmt::format("augment: {} needs its argument '{}', e.g. {}", op.callee(), name,
-                            op.callee() == "scale" ? "scale(0.9, 1.1)" : op.callee() + "(0.1)"));
-  if (!a->isNumber())
-    fail(where, fmt::format("augment: {}: '{}' must be a number, got {}", op.callee(), name, a->str()));
-  return a->asDouble();
-}
-} // namespace
-
 std::string AugmentSpec::str() const {
   std::string s;
   for (const AugmentOp& op : ops) {
@@ -61,51 +37,6 @@ std::string AugmentSpec::str() const {
     }
   }
   return "[" + s + "]";
-}
-
-AugmentSpec parseAugment(const std::vector<Value>& list, const std::string& where) {
-  static const std::vector<std::string> names = {"hflip", "vflip",      "rotate",
-                                                 "scale", "brightness", "contrast"};
-  AugmentSpec spec;
-  for (const Value& v : list) {
-    if (v.kind != Value::Kind::Symbol && v.kind != Value::Kind::Call)
-      fail(where, "augment: expected an operation such as hflip or rotate(15deg), got " + v.str());
-    const std::string& name = v.callee();
-    AugmentOp op{AugmentOp::Kind::HFlip};
-    if (name == "hflip" || name == "vflip") {
-      if (v.kind == Value::Kind::Call && (!v.items.empty() || !v.named.empty()))
-        fail(where, "augment: " + name + " takes no arguments");
-      op.kind = name == "hflip" ? AugmentOp::Kind::HFlip : AugmentOp::Kind::VFlip;
-    } else if (name == "rotate") {
-      const Value* a = argOf(v, "max", 0);
-      if (!a) fail(where, "augment: rotate needs a maximum angle, e.g. rotate(15deg)");
-      if (a->kind == Value::Kind::Quantity && a->text != "deg")
-        fail(where, "augment: rotate's angle must be in degrees, e.g. rotate(15deg), got " + a->str());
-      if (a->kind != Value::Kind::Quantity && !a->isNumber())
-        fail(where, "augment: rotate's angle must be a number of degrees, e.g. rotate(15deg)");
-      op.kind = AugmentOp::Kind::Rotate;
-      op.a = a->asDouble();
-      if (!(op.a >= 0.0 && op.a <= 180.0))
-        fail(where, fmt::format("augment: rotate({}deg) is outside 0..180 degrees", op.a));
-    } else if (name == "scale") {
-      op.kind = AugmentOp::Kind::Scale;
-      op.a = requireNumber(v, "min", 0, where);
-      op.b = requireNumber(v, "max", 1, where);
-      if (!(op.a > 0.0 && op.a <= op.b && op.b <= 10.0))
-        fail(where, fmt::format("augment: scale({}, {}) needs 0 < min <= max <= 10", op.a, op.b));
-    } else if (name == "brightness" || name == "contrast") {
-      op.kind = name == "brightness" ? AugmentOp::Kind::Brightness : AugmentOp::Kind::Contrast;
-      op.a = requireNumber(v, "delta", 0, where);
-      if (!(op.a >= 0.0 && op.a <= 1.0))
-        fail(where, fmt::format("augment: {}({}) is outside 0..1", name, op.a));
-    } else {
-      std::string m = support::closestMatch(name, names);
-      fail(where, fmt::format("augment: unknown operation '{}'{}; operations are {}", name,
-                              m.empty() ? "" : " (did you mean '" + m + "'?)", support::join(names, ", ")));
-    }
-    spec.ops.push_back(op);
-  }
-  return spec;
 }
 
 void augment(Image& img, const AugmentSpec& spec, uint64_t seed) {

@@ -12,7 +12,7 @@
 // alone move pixels exactly. Intensities are clamped to [0, 1] afterwards.
 #pragma once
 
-#include "compiler/plan/value.h"
+#include "compiler/plan/dataset_spec.h"
 #include "data/image.h"
 
 #include <cstdint>
@@ -21,20 +21,13 @@
 
 namespace mhr::data {
 
-struct AugmentOp {
-  enum class Kind { HFlip, VFlip, Rotate, Scale, Brightness, Contrast };
-  Kind kind;
-  double a = 0.0, b = 0.0; // rotate: max degrees; scale: min, max; brightness/contrast: delta
-};
+using AugmentOp = plan::AugmentOp; // typed and checked by the compiler (compiler/plan/dataset_spec.h)
 
 struct AugmentSpec {
   std::vector<AugmentOp> ops;
   bool empty() const { return ops.empty(); }
   std::string str() const;
 };
-
-// Throws UserError (prefixed with `where`) for unknown operations or bad arguments.
-AugmentSpec parseAugment(const std::vector<plan::Value>& list, const std::string& where);
 
 // Applies the spec in place; `seed` identifies the stream (deriveStreamSeed(run seed, epoch, sample)).
 void augment(Image& img, const AugmentSpec& spec, uint64_t seed);

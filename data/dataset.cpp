@@ -17,7 +17,6 @@
 
 namespace mhr::data {
 
-using plan::Value;
 
 const char* splitName(SplitId split) {
   switch (split) {

@@ -52,7 +52,7 @@ BatchLoader::BatchLoader(const PreparedSplit& split, LoaderOptions options)
   if (options_.workers < 0 || options_.prefetch < 1)
     throw UserError(where + ": workers >= 0 and prefetch >= 1 needed");
   MHR_ASSERT(split_.size() > 0 && split_.cache, "BatchLoader: empty or unprepared split");
-  augment_ = parseAugment(options_.augment, where);
+  augment_.ops = options_.augment;
   order_ = epochOrder(split_.size(), options_);
   for (size_t start = 0; start < order_.size(); start += size_t(options_.batchSize)) {
     if (options_.dropLast && start + size_t(options_.batchSize) > order_.size()) break;

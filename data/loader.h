@@ -35,9 +35,9 @@ struct LoaderOptions {
   bool shuffle = true;
   uint64_t seed = 0; // the run seed
   int64_t epoch = 0;
-  std::vector<plan::Value> augment; // the stage's `augment:` list (plan::TrainConfig::augment)
-  int workers = 2;                  // threads building batches; 0 = build in next() on the caller's thread
-  int prefetch = 2;                 // batches each worker may have ready ahead
+  std::vector<plan::AugmentOp> augment; // the stage's `augment:` list (plan::TrainConfig::augmentOps)
+  int workers = 2;  // threads building batches; 0 = build in next() on the caller's thread
+  int prefetch = 2; // batches each worker may have ready ahead
   bool dropLast = false;
   int64_t rank = 0;
   int64_t worldSize = 1;
@@ -68,7 +68,7 @@ std::vector<size_t> epochOrder(size_t splitSize, const LoaderOptions& options);
 
 class BatchLoader {
 public:
-  // Throws UserError for bad options (batch < 1, rank outside world, bad augment list).
+  // Throws UserError for bad options (batch < 1, rank outside world).
   BatchLoader(const PreparedSplit& split, LoaderOptions options);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;

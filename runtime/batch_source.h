@@ -3,7 +3,7 @@
 // time, in an order that depends only on (seed, epoch), so an interrupted run resumes on the same batches.
 #pragma once
 
-#include "compiler/plan/value.h"
+#include "compiler/plan/dataset_spec.h"
 #include "runtime/torch_compat.h"
 
 #include <memory>
@@ -44,9 +44,9 @@ struct SourceOptions {
   bool dropLast = false;
   uint64_t seed = 0;
   int64_t workers = 2;
-  int64_t channels = 1;             // the network's input channels: gray images are repeated to 3
-  std::vector<plan::Value> augment; // training only
-  int64_t rank = 0;                 // data-parallel: this rank's shard (data/loader.h, DistributedSampler's)
+  int64_t channels = 1;                 // the network's input channels: gray images are repeated to 3
+  std::vector<plan::AugmentOp> augment; // training only
+  int64_t rank = 0; // data-parallel: this rank's shard (data/loader.h, DistributedSampler's)
   int64_t worldSize = 1;
   bool padShards = true; // false: the shards partition the split exactly (evaluation; data/loader.h)
 };

@@ -250,7 +250,7 @@ private:
       o.padShards = training; // evaluation: the shards partition the split, nothing counted twice
     }
     o.channels = net.graph().node(net.graph().inputId()).input.channels;
-    if (training && cfg) o.augment = cfg->augment;
+    if (training && cfg) o.augment = cfg->augmentOps;
     if (training && cfg) o.dropLast = cfg->dropLast;
     auto src = makeDataSource(ps, o);
     const size_t outputs = static_cast<size_t>(net.graph().node(net.graph().outputId()).linear.outFeatures);
@@ -493,10 +493,8 @@ private:
       r.imageColumn = "image file path";
     else if (r.constructor == "chestxray14")
       r.imageColumn = "Image Index";
-    else if (r.constructor == "manifest") {
-      const plan::Value* image = plan_.dataset(stage.dataset)->constructor.arg("image");
-      r.imageColumn = image ? image->text : "image";
-    }
+    else if (auto* m = std::get_if<plan::ManifestSource>(&plan_.dataset(stage.dataset)->spec.source))
+      r.imageColumn = m->image;
     r.split = stage.split;
     r.height = stage.resolution.h;
     r.width = stage.resolution.w;

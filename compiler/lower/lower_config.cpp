@@ -1,5 +1,6 @@
 #include "compiler/lower/lower_config.h"
 
+#include "compiler/lower/lower_dataset.h"
 #include "compiler/sema/schema.h"
 #include "support/assert.h"
 #include "support/files.h"
@@ -160,6 +161,7 @@ plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
       if (p.kind == plan::Value::Kind::Symbol) p = plan::Value::ofCall(p.text, {}, {});
       t.augment.push_back(p);
     }
+    t.augmentOps = lowerAugment(t.augment);
   }
   if (auto* v = attr(s, "accumulate")) t.accumulate = v->intValue;
   if (auto* v = attr(s, "clip_grad")) t.clipGrad = v->number();

@@ -176,4 +176,36 @@ plan::DatasetSpec lowerDatasetSpec(const plan::DatasetConfig& written, int64_t e
   return spec;
 }
 
+std::vector<plan::AugmentOp> lowerAugment(const std::vector<plan::Value>& list) {
+  using K = plan::AugmentOp::Kind;
+  std::vector<plan::AugmentOp> ops;
+  for (const Value& v : list) {
+    MHR_ASSERT(v.kind == Value::Kind::Call || v.kind == Value::Kind::Symbol, "unchecked augment item");
+    auto arg = [&](const char* name, size_t position) {
+      const Value* a = v.kind == Value::Kind::Call ? v.arg(name) : nullptr;
+      if (!a && v.kind == Value::Kind::Call && position < v.items.size()) a = &v.items[position];
+      MHR_ASSERT(a && (a->isNumber() || a->kind == Value::Kind::Quantity), "unchecked augment argument");
+      return a->asDouble(); // a Quantity (15deg) is its number
+    };
+    const std::string& name = v.callee();
+    plan::AugmentOp op;
+    if (name == "hflip" || name == "vflip") {
+      op.kind = name == "hflip" ? K::HFlip : K::VFlip;
+    } else if (name == "rotate") {
+      op.kind = K::Rotate;
+      op.a = arg("max", 0);
+    } else if (name == "scale") {
+      op.kind = K::Scale;
+      op.a = arg("min", 0);
+      op.b = arg("max", 1);
+    } else {
+      MHR_ASSERT(name == "brightness" || name == "contrast", "unchecked augment operation");
+      op.kind = name == "brightness" ? K::Brightness : K::Contrast;
+      op.a = arg("delta", 0);
+    }
+    ops.push_back(op);
+  }
+  return ops;
+}
+
 } // namespace mhr::lower

@@ -14,4 +14,8 @@ namespace mhr::lower {
 // `experimentSeed` is what a constructor without `seed:` draws its splits and images from.
 plan::DatasetSpec lowerDatasetSpec(const plan::DatasetConfig& written, int64_t experimentSeed);
 
+// A train stage's `augment:` list (checked by sema; as plan::TrainConfig::augment holds it: each operation a
+// call, positional or named arguments) to its typed operations.
+std::vector<plan::AugmentOp> lowerAugment(const std::vector<plan::Value>& list);
+
 } // namespace mhr::lower

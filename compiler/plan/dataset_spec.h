@@ -104,6 +104,15 @@ struct DatasetSpec {
   std::string cacheDir = ".mhr-cache"; // `cache:`, as written (relative to the working directory)
 };
 
+// ---- training-time augmentation: one entry of a train stage's `augment:` list (data/augment.h applies it)
+
+struct AugmentOp {
+  enum class Kind { HFlip, VFlip, Rotate, Scale, Brightness, Contrast };
+  Kind kind = Kind::HFlip;
+  double a = 0.0, b = 0.0; // rotate: max degrees (0..180); scale: min, max (0 < min <= max <= 10);
+                           // brightness/contrast: delta (0..1)
+};
+
 // "synthetic_mammo", "cbis_ddsm", ...: the constructor's name, for messages.
 const char* constructorName(const DatasetSource& source);
 

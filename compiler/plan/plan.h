@@ -76,9 +76,11 @@ struct TrainConfig {
   Precision precision = Precision::Fp32;            // autocast on CUDA; fp32 on CPU
   Checkpointing checkpointing = Checkpointing::Off; // activation checkpointing
   int64_t memoryBudgetBytes = 0;                    // for checkpointing: auto; 0 = device memory
-  std::vector<Value> augment; // hflip, vflip, rotate(15deg), scale(0.9, 1.1), brightness(0.1), contrast(0.1)
-  int64_t accumulate = 1;     // gradient accumulation steps
-  double clipGrad = 0.0;      // max global grad norm; 0 = off
+  std::vector<Value>
+      augment; // as written: hflip, vflip, rotate(15deg), scale(0.9, 1.1), brightness(0.1), ...
+  std::vector<AugmentOp> augmentOps; // the same, typed (what data/ reads)
+  int64_t accumulate = 1;            // gradient accumulation steps
+  double clipGrad = 0.0;             // max global grad norm; 0 = off
   LossConfig loss;
   std::vector<std::string> freeze; // layer path prefixes whose parameters are not trained
   std::vector<LrGroup> lrGroups;

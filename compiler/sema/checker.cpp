@@ -419,6 +419,40 @@ private:
       if (const ast::Attribute* val = st.block->find("val"))
         if (val->value.kind == ast::Value::Kind::Path) useSplit(val->value.path, "'val'");
     if (train && st.block) checkModelSelection(*st.block);
+    if (train && st.block)
+      if (const ast::Attribute* aug = st.block->find("augment")) checkAugmentRanges(aug->value);
+  }
+
+  // What the augment schema's per-argument ranges cannot say: a rotation beyond 180 degrees repeats angles,
+  // and a zoom range must be ordered and bounded (the loader resamples once, so 10x is the useful limit).
+  void checkAugmentRanges(const ast::Value& list) {
+    if (list.kind != ast::Value::Kind::List) return;
+    for (const auto& op : list.items) {
+      if (op.kind != ast::Value::Kind::Call) continue;
+      auto arg = [&](const char* name, size_t position) -> const ast::Value* {
+        size_t k = 0;
+        for (const auto& a : op.args) {
+          if (a.name ? a.name->text == name : k++ == position) return &a.value;
+        }
+        return nullptr;
+      };
+      const std::string name = op.callee.text;
+      if (name == "rotate") {
+        const ast::Value* max = arg("max", 0);
+        if (max && max->kind == ast::Value::Kind::Quantity && max->floatValue > 180.0)
+          diags_.error(
+              "E0204", max->range,
+              fmt::format("rotate: {}deg is more than 180 degrees", support::formatNumber(max->floatValue)));
+      } else if (name == "scale") {
+        const ast::Value* lo = arg("min", 0);
+        const ast::Value* hi = arg("max", 1);
+        if (lo && hi && lo->isNumber() && hi->isNumber() &&
+            (lo->number() > hi->number() || hi->number() > 10.0))
+          diags_.error("E0204", op.range,
+                       fmt::format("scale({}, {}) needs min <= max <= 10",
+                                   support::formatNumber(lo->number()), support::formatNumber(hi->number())));
+      }
+    }
   }
 
   // `checkpoint: best(val.M)` and `early_stop: patience(N, on: val.M)`: M is a selection metric, the stage

@@ -18,8 +18,10 @@ Image pattern(int64_t h, int64_t w) {
     for (int64_t x = 0; x < w; ++x) img.at(y, x) = float((y * 31 + x * 17) % 97) / 96.0f;
   return img;
 }
+// An augment list as the compiler lowers it (its mistakes are the compiler's to report:
+// tests/golden/check/err_augment.mhr).
 AugmentSpec spec(std::vector<plan::Value> v) {
-  return parseAugment(v, "train.hr");
+  return AugmentSpec{lower::lowerAugment(v)};
 }
 } // namespace
 
@@ -32,17 +34,6 @@ TEST(Augment, ParsesTheLanguageForms) {
   EXPECT_EQ(s.ops[3].b, 1.1);
   EXPECT_EQ(s.ops[5].a, 0.2);
   EXPECT_EQ(s.str(), "[hflip, vflip, rotate(15deg), scale(0.9, 1.1), brightness(0.1), contrast(0.2)]");
-}
-
-TEST(Augment, MistakesAreClearErrors) {
-  auto err = [](std::vector<plan::Value> v) { return errorOf([&] { spec(v); }); };
-  EXPECT_NE(err({sym("hflipp")}).find("did you mean 'hflip'"), std::string::npos);
-  EXPECT_NE(err({call("rotate", {}, {plan::Value::ofQuantity(15, "%")})}).find("degrees"), std::string::npos);
-  EXPECT_NE(err({call("scale", {}, {num(1.2), num(0.8)})}).find("min <= max"), std::string::npos);
-  EXPECT_NE(err({call("brightness", {}, {num(2)})}).find("outside 0..1"), std::string::npos);
-  EXPECT_NE(err({call("scale", {}, {num(1.2)})}).find("needs its argument 'max'"), std::string::npos);
-  EXPECT_NE(err({call("hflip", {}, {num(1)})}).find("no arguments"), std::string::npos);
-  EXPECT_NE(err({sym("rotate")}).find("train.hr"), std::string::npos);
 }
 
 TEST(Augment, FlipsMovePixelsExactly) {

@@ -119,7 +119,7 @@ TEST(ContactSheet, TilesCaptionsAndTitleFromADatasetConfig) {
   Dataset ds = openDataset(config("m", "synthetic_mammo", {{"count", integer(8)}, {"size", size(128, 104)}},
                                   {{"preprocess", list({sym("breast_crop")})}}),
                            7);
-  AugmentSpec augment = parseAugment({sym("hflip")}, "test");
+  AugmentSpec augment{{AugmentOp{AugmentOp::Kind::HFlip}}};
   std::vector<io::SheetTile> tiles;
   for (size_t i = 0; i < 5; ++i)
     tiles.push_back({sampleAsLoaded(ds, i, 64, 52, augment, 7, 0),

@@ -79,14 +79,14 @@ TEST(ReportPng, RoundTripsThroughZlib) {
     int w = 300, h = 250;
     std::vector<uint8_t> pixels(size_t(w * h * channels));
     for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = uint8_t((i * 7 + i / 13) & 0xFF);
-    std::string png = encodePngStored(pixels.data(), w, h, channels);
+    std::string png = encodePng(pixels.data(), w, h, channels);
     int dw = 0, dh = 0, dc = 0;
     EXPECT_EQ(decodePng(png, dw, dh, dc), pixels) << channels;
     EXPECT_EQ(dw, w);
     EXPECT_EQ(dh, h);
     EXPECT_EQ(dc, channels);
     const std::vector<uint8_t> one(size_t(channels), 200);
-    EXPECT_EQ(decodePng(encodePngStored(one.data(), 1, 1, channels), dw, dh, dc), one) << channels;
+    EXPECT_EQ(decodePng(encodePng(one.data(), 1, 1, channels), dw, dh, dc), one) << channels;
   }
 }
 
@@ -107,7 +107,7 @@ TEST(ReportPng, SmoothOverlayCompresses) {
       cam.cam.push_back(float(std::exp(-((x - 3) * (x - 3) + (y - 4) * (y - 4)) / 4.0)));
   }
   RgbImage overlay = renderOverlay(cam, 256);
-  std::string png = encodePngStored(overlay.pixels.data(), overlay.width, overlay.height, 3);
+  std::string png = encodePng(overlay.pixels.data(), overlay.width, overlay.height, 3);
   int dw = 0, dh = 0, dc = 0;
   EXPECT_EQ(decodePng(png, dw, dh, dc), overlay.pixels);
   EXPECT_LT(png.size() * 4, overlay.pixels.size()) << png.size() << " bytes for " << overlay.pixels.size();
@@ -508,7 +508,7 @@ TEST_F(ReportTest, InjectedPngEncoderIsUsed) {
   int calls = 0;
   options.encodePng = [&](const uint8_t* pixels, int w, int h, int c) {
     ++calls;
-    return encodePngStored(pixels, w, h, c);
+    return encodePng(pixels, w, h, c);
   };
   options.maxSamples = 2;
   std::string page = renderReport(tracker_->db(), id_, options);
