@@ -225,8 +225,8 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
   std::ostream& log = ctx.log ? *ctx.log : std::cerr;
   const torch::Device device = ctx.device;
   const bool cuda = device.is_cuda();
-  if (cfg.epochs < 1) throw UserError(ctx.stageKey + ": epochs must be at least 1");
-  if (cfg.accumulate < 1) throw UserError(ctx.stageKey + ": accumulate must be at least 1");
+  // The compiler checked these (sema's schema); a plan without them is our bug.
+  MHR_ASSERT(cfg.epochs >= 1 && cfg.accumulate >= 1, "train stage with epochs or accumulate below 1");
 
   // ---- precision and layout
   bool autocast = false;
@@ -275,8 +275,8 @@ TrainResult train(NetworkImpl& net, const plan::TrainConfig& cfg, BatchSource& t
   at::Generator generator = compat::defaultGenerator(device);
 
   // ---- model selection and early stopping (checkpoint: best(val.M), early_stop: patience(N, on: val.M))
-  if ((cfg.selectBest || cfg.patience > 0) && !valSource)
-    throw UserError(ctx.stageKey + ": checkpoint: best(...) and early_stop need a validation split (`val:`)");
+  MHR_ASSERT(!(cfg.selectBest || cfg.patience > 0) || valSource,
+             "checkpoint: best(...) / early_stop without `val:` (sema's checkModelSelection refuses it)");
   std::optional<BestTracker> selector, stopper;
   if (cfg.selectBest) selector = BestTracker{*cfg.selectBest, 0.0};
   if (cfg.patience > 0) stopper = BestTracker{cfg.stopOn, cfg.minDelta};

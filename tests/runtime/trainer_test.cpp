@@ -487,12 +487,8 @@ TEST(Trainer, CheckpointBestHandsOnTheBestValidationEpochNotTheLast) {
   TrainResult rl = train(*plain, last, *src2, val2.get(), context(), sinkLast);
   EXPECT_EQ(rl.selectedEpoch, 0);
   expectIdentical(snapshot(*plain), perEpoch.at(4));
-
-  // Without a validation split there is nothing to select on: a clear error, not the last epoch.
-  Network lone = freshNet(tiny(), 3);
-  auto src3 = source(data, 8);
-  test::RecordingSink sinkLone;
-  EXPECT_THROW(train(*lone, c, *src3, nullptr, context(), sinkLone), UserError);
+  // Without a validation split there is nothing to select on: the compiler refuses that spec
+  // (tests/golden/check/err_model_selection.mhr), so the trainer never sees it.
 }
 
 TEST(Trainer, EarlyStopEndsTheStageAfterPatienceEpochsWithoutAGain) {
