@@ -27,6 +27,15 @@ const Argument* Value::namedArg(const std::string& n) const {
   return nullptr;
 }
 
+const Value* Value::argument(size_t position, const std::string& name) const {
+  size_t k = 0;
+  for (const auto& a : args) {
+    if (!a.name && k++ == position) return &a.value;
+    if (a.name && a.name->text == name) return &a.value;
+  }
+  return nullptr;
+}
+
 const Attribute* Block::find(const std::string& key) const {
   for (const auto& a : attrs)
     if (a.key.str() == key) return &a;

@@ -52,6 +52,8 @@ struct Value {
   // `relu` (a one-segment Path) or `relu(...)`: the name; otherwise "".
   std::string calleeName() const;
   const Argument* namedArg(const std::string& name) const;
+  // A call's argument given either as the position-th positional one or by `name` (nullptr when absent).
+  const Value* argument(size_t position, const std::string& name) const;
 };
 
 struct Argument {

@@ -98,16 +98,6 @@ double number(const ast::Value& call, const char* arg, double fallback) {
   return a ? a->value.number() : fallback;
 }
 
-// The i-th positional argument, or the named one.
-const ast::Value* argument(const ast::Value& call, size_t position, const char* name) {
-  size_t k = 0;
-  for (const auto& a : call.args) {
-    if (!a.name && k++ == position) return &a.value;
-    if (a.name && a.name->text == name) return &a.value;
-  }
-  return nullptr;
-}
-
 std::vector<double> numbers(const ast::Value& list) {
   std::vector<double> out;
   for (const auto& i : list.items) out.push_back(i.number());
@@ -177,8 +167,8 @@ plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
     for (const auto& p : v->items) t.freeze.push_back(p.path.str());
   if (auto* v = attr(s, "lr_groups"))
     for (const auto& g : v->items) {
-      const ast::Value* path = argument(g, 0, "path");
-      const ast::Value* mult = argument(g, 1, "mult");
+      const ast::Value* path = g.argument(0, "path");
+      const ast::Value* mult = g.argument(1, "mult");
       if (path && mult) t.lrGroups.push_back(plan::LrGroup{path->path.str(), mult->number()});
     }
   if (auto* v = attr(s, "channels_last")) t.channelsLast = v->boolValue;
@@ -195,10 +185,10 @@ plan::TrainConfig lowerTrain(const ast::StageStmt& s) {
     return plan::ValMetric{m, sema::higherIsBetter(m)};
   };
   if (auto* v = attr(s, "checkpoint"); v && v->calleeName() == "best")
-    if (const ast::Value* on = argument(*v, 0, "on")) t.selectBest = valMetric(*on);
+    if (const ast::Value* on = v->argument(0, "on")) t.selectBest = valMetric(*on);
   if (auto* v = attr(s, "early_stop"); v && v->calleeName() == "patience") {
-    if (const ast::Value* n = argument(*v, 0, "epochs")) t.patience = n->intValue;
-    if (const ast::Value* on = argument(*v, 1, "on")) t.stopOn = valMetric(*on);
+    if (const ast::Value* n = v->argument(0, "epochs")) t.patience = n->intValue;
+    if (const ast::Value* on = v->argument(1, "on")) t.stopOn = valMetric(*on);
     t.minDelta = number(*v, "min_delta", 0.0);
   }
   return t;

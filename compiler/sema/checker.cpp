@@ -429,23 +429,16 @@ private:
     if (list.kind != ast::Value::Kind::List) return;
     for (const auto& op : list.items) {
       if (op.kind != ast::Value::Kind::Call) continue;
-      auto arg = [&](const char* name, size_t position) -> const ast::Value* {
-        size_t k = 0;
-        for (const auto& a : op.args) {
-          if (a.name ? a.name->text == name : k++ == position) return &a.value;
-        }
-        return nullptr;
-      };
       const std::string name = op.callee.text;
       if (name == "rotate") {
-        const ast::Value* max = arg("max", 0);
+        const ast::Value* max = op.argument(0, "max");
         if (max && max->kind == ast::Value::Kind::Quantity && max->floatValue > 180.0)
           diags_.error(
               "E0204", max->range,
               fmt::format("rotate: {}deg is more than 180 degrees", support::formatNumber(max->floatValue)));
       } else if (name == "scale") {
-        const ast::Value* lo = arg("min", 0);
-        const ast::Value* hi = arg("max", 1);
+        const ast::Value* lo = op.argument(0, "min");
+        const ast::Value* hi = op.argument(1, "max");
         if (lo && hi && lo->isNumber() && hi->isNumber() &&
             (lo->number() > hi->number() || hi->number() > 10.0))
           diags_.error("E0204", op.range,
@@ -459,14 +452,6 @@ private:
   // validates (`val:`), and a patience the stage's epochs cannot reach is said to have no effect.
   void checkModelSelection(const ast::Block& block) {
     const ast::Attribute* val = block.find("val");
-    auto callArg = [](const ast::Value& call, size_t position, const char* name) -> const ast::Value* {
-      size_t k = 0;
-      for (const auto& a : call.args) {
-        if (!a.name && k++ == position) return &a.value;
-        if (a.name && a.name->text == name) return &a.value;
-      }
-      return nullptr;
-    };
     auto checkMetric = [&](const ast::Value& path) {
       if (path.kind != ast::Value::Kind::Path) return; // the schema reported it
       const auto& seg = path.path.segments;
@@ -496,15 +481,15 @@ private:
     };
     if (const ast::Attribute* c = block.find("checkpoint");
         c && c->value.kind == ast::Value::Kind::Call && c->value.calleeName() == "best") {
-      if (const ast::Value* on = callArg(c->value, 0, "on")) checkMetric(*on);
+      if (const ast::Value* on = c->value.argument(0, "on")) checkMetric(*on);
       needsVal(*c, "checkpoint: best(...)");
     }
     if (const ast::Attribute* e = block.find("early_stop");
         e && e->value.kind == ast::Value::Kind::Call && e->value.calleeName() == "patience") {
-      if (const ast::Value* on = callArg(e->value, 1, "on")) checkMetric(*on);
+      if (const ast::Value* on = e->value.argument(1, "on")) checkMetric(*on);
       needsVal(*e, "early_stop: patience(...)");
       const ast::Attribute* epochs = block.find("epochs");
-      const ast::Value* n = callArg(e->value, 0, "epochs");
+      const ast::Value* n = e->value.argument(0, "epochs");
       // Stopping needs N epochs without a gain after the first: it can happen after epoch N + 1 at the
       // earliest, and stopping after the last epoch changes nothing.
       if (epochs && epochs->value.kind == ast::Value::Kind::Int && n && n->kind == ast::Value::Kind::Int &&
