@@ -24,7 +24,7 @@ $(error TORCH=$(TORCH): expected TORCH=pip, or no TORCH for Debian's LibTorch (T
 endif
 CMAKE_CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(TORCH_ARGS) $(CMAKE_ARGS)
 
-.PHONY: all deps venv configure build test demo bench bench-quick fuzz format format-check golden-update grammar clean
+.PHONY: all deps venv configure build test demo study bench bench-quick fuzz format format-check golden-update grammar clean
 
 all: build
 
@@ -55,6 +55,13 @@ test: build
 demo: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target mhr
 	scripts/demo.sh $(BUILD)
+
+# The pre-registered MorphHR study (experiments/study/PROTOCOL.md): about an hour on 2 cores, resumable;
+# writes experiments/study/RESULTS.md, results.csv and results.html from its tracker (study-out/).
+STUDY_ARGS ?=
+study: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target mhr
+	python3 experiments/study/study.py --mhr $(BUILD)/mhr $(STUDY_ARGS)
 
 # The anchors are the real current packages from the venv (scripts/venv.sh --bench: offline once downloaded).
 # The like-for-like LibTorch 2.15 runtime rows need `make build TORCH=pip` first (build-pip/).

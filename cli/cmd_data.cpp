@@ -74,6 +74,7 @@ struct SynthArgs {
   int64_t count = 0;
   int64_t seed = 0;
   double malignant = 0.5;
+  double spacing = 0.0;
   int threads = 0;
 };
 
@@ -90,6 +91,7 @@ int runSynth(const SynthArgs& a) {
     }
     p.lesion = a.lesion;
     p.malignant = a.malignant;
+    p.spacingMm = a.spacing;
     p.seed = uint64_t(a.seed);
     data::SyntheticMammo gen(p);
     data::io::writeSyntheticMammoSet(gen, a.out, options);
@@ -272,6 +274,11 @@ void registerDataCommands(CLI::App& app, Runner& run) {
       ->check(CLI::IsMember({"calcification", "mass", "mixed"}));
   s->add_option("--malignant", synth->malignant, "mammo: fraction of malignant patients (default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
+  s->add_option(
+       "--pixel-spacing", synth->spacing,
+       "mammo: millimetres per pixel (default: a 24 cm field, 240 / height); lesions keep their size "
+       "in mm, so a smaller image at the same spacing shows them as large in pixels")
+      ->check(CLI::Range(0.05, 2.0));
   s->add_option("--threads", synth->threads, "worker threads (default: all cores)");
   s->callback([synth, &run] { run = [synth] { return runSynth(*synth); }; });
 

@@ -233,6 +233,10 @@ SyntheticMammo::SyntheticMammo(MammoParams params) : params_(std::move(params)) 
                     params_.lesion + "'");
   if (!(params_.malignant > 0.0 && params_.malignant < 1.0))
     throw UserError(fmt::format("{}: malignant must be in (0, 1), got {}", what, params_.malignant));
+  // Below 0.05 mm a lesion covers thousands of pixels; above 2 mm a calcification is under a pixel.
+  if (params_.spacingMm != 0.0 && !(params_.spacingMm >= 0.05 && params_.spacingMm <= 2.0))
+    throw UserError(
+        fmt::format("{}: pixel spacing must be in [0.05, 2] mm, got {}", what, params_.spacingMm));
 
   const uint64_t seed = params_.seed;
   const int64_t patients = (params_.count + 1) / 2;

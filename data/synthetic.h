@@ -38,6 +38,10 @@ struct MammoParams {
   double malignant = 0.5;       // fraction of malignant patients, in (0, 1)
   uint64_t seed = 0;
   std::array<double, 3> split = {0.7, 0.1, 0.2};
+  // Millimetres per pixel; 0: a 24 cm field over the image height (240 / height). Lesions are drawn in
+  // millimetres, so a smaller image at the same spacing keeps them the same size in pixels (a smaller
+  // breast, or a detector crop), which is how a study gets 1-2 px calcifications at little cost.
+  double spacingMm = 0.0;
 };
 
 struct MammoCase {
@@ -56,7 +60,9 @@ public:
   explicit SyntheticMammo(MammoParams params); // parameters checked: UserError on bad values
   const MammoParams& params() const { return params_; }
   const std::vector<MammoCase>& cases() const { return cases_; }
-  double pixelSpacingMm() const { return 240.0 / double(params_.height); }
+  double pixelSpacingMm() const {
+    return params_.spacingMm > 0.0 ? params_.spacingMm : 240.0 / double(params_.height);
+  }
 
   // Unit-intensity image of case i; withLesion = false renders the same case without its lesion (tests use
   // the difference to measure what a lesion adds at each resolution).

@@ -118,6 +118,48 @@ TEST(SyntheticMammo, BadParametersAreUserErrors) {
   p = MammoParams{};
   p.height = 8;
   EXPECT_NE(err(p).find("size 8x416"), std::string::npos);
+  p = MammoParams{};
+  p.spacingMm = 3.0;
+  EXPECT_NE(err(p).find("pixel spacing must be in [0.05, 2] mm, got 3"), std::string::npos);
+}
+
+// The spacing option: a 256x208 image at the default 512x416 spacing shows a calcification cluster as many
+// pixels as the 512x416 image does (lesions are drawn in millimetres), and as clearly; at its own default
+// spacing (twice as coarse) the same image shows it over a quarter of the pixels.
+TEST(SyntheticMammo, PixelSpacingKeepsLesionsTheirSizeInPixels) {
+  auto footprint = [](const MammoParams& p, double* contrast) {
+    SyntheticMammo g(p);
+    std::vector<double> areas;
+    double cnrSum = 0;
+    for (const MammoCase& c : g.cases()) {
+      if (c.lesion != LesionKind::CalcCluster) continue;
+      Image with = g.renderUnit(c.index), without = g.renderUnit(c.index, false);
+      int64_t n = 0;
+      for (int64_t i = 0; i < with.height * with.width; ++i)
+        n += std::abs(with.pixels[size_t(i)] - without.pixels[size_t(i)]) > 0.01f;
+      areas.push_back(double(n));
+      cnrSum += cnr(with, without, without, 1);
+    }
+    EXPECT_GE(areas.size(), 5u);
+    *contrast = cnrSum / double(areas.size());
+    double sum = 0;
+    for (double a : areas) sum += a;
+    return sum / double(areas.size());
+  };
+  MammoParams big;
+  big.count = 40, big.seed = 11, big.lesion = "calcification";
+  MammoParams small = big;
+  small.height = 256, small.width = 208, small.spacingMm = 240.0 / 512.0;
+  MammoParams coarse = small;
+  coarse.spacingMm = 0.0;
+  EXPECT_DOUBLE_EQ(SyntheticMammo(small).pixelSpacingMm(), SyntheticMammo(big).pixelSpacingMm());
+  EXPECT_DOUBLE_EQ(SyntheticMammo(coarse).pixelSpacingMm(), 240.0 / 256.0);
+  double cBig = 0, cSmall = 0, cCoarse = 0;
+  double aBig = footprint(big, &cBig), aSmall = footprint(small, &cSmall),
+         aCoarse = footprint(coarse, &cCoarse);
+  EXPECT_NEAR(aSmall / aBig, 1.0, 0.25) << aSmall << " vs " << aBig << " pixels";
+  EXPECT_LT(aCoarse / aSmall, 0.5) << aCoarse << " vs " << aSmall << " pixels";
+  EXPECT_GE(cSmall, 5.0);
 }
 
 TEST(SyntheticMammo, MalignantFindingsAreVisibleAtFullResolutionAndGoneAt8x) {
