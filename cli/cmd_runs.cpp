@@ -1,10 +1,12 @@
-// cli/cmd_runs.cpp — `mhr runs list|show|compare|export` and `mhr report`: read the tracker. Flags are parsed
-// here; what is printed comes from tracker/runs_output.h and tracker/report.h, which the tests call directly.
+// cli/cmd_runs.cpp — `mhr runs list|show|compare|export|aggregate` and `mhr report`: read the tracker. Flags
+// are parsed here; what is printed comes from tracker/runs_output.h, tracker/aggregate.h and
+// tracker/report.h, which the tests call directly.
 #include "cli/commands.h"
 
 #include "support/error.h"
 #include "support/files.h"
 #include "support/strings.h"
+#include "tracker/aggregate.h"
 #include "tracker/report.h"
 #include "tracker/runs_output.h"
 #include "tracker/text_table.h"
@@ -145,6 +147,54 @@ void registerExport(CLI::App* runs, Runner& run) {
   });
 }
 
+void registerAggregate(CLI::App* runs, Runner& run) {
+  auto common = std::make_shared<CommonOptions>();
+  auto options = std::make_shared<AggregateOptions>();
+  struct Flags {
+    std::string order, compare, csv, markdown, html;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = runs->add_subcommand(
+      "aggregate",
+      "one metric of a multi-seed study: mean and 95% CI per tag group, paired comparisons by seed");
+  cmd->add_option("--metric", options->metric, "the metric key, e.g. evaluate.net/auc")->required();
+  cmd->add_option("--by", options->by, "the tag whose values are the groups, e.g. arm")->required();
+  cmd->add_option("--within", options->within,
+                  "a tag to split by first (rows and a plot per value), e.g. target_size");
+  cmd->add_option("--pair", options->pair, "the tag that pairs runs of two groups, e.g. seed")->required();
+  addDbOption(cmd, *common);
+  cmd->add_option("--where", options->where, "filter, as in `mhr runs list` (docs/tracker.md)");
+  cmd->add_option("--order", flags->order,
+                  "the --by groups in this order, comma-separated (default: sorted)");
+  cmd->add_option("--compare", flags->compare, "paired comparisons A:B of --by groups, e.g. c:a,c:b,d:c");
+  cmd->add_option("--metric-column", options->metricColumn, "the metric's CSV column (default: the key)");
+  cmd->add_option("--csv", flags->csv, "write one row per run to this CSV file");
+  cmd->add_option("--markdown", flags->markdown, "write both tables as GitHub markdown to this file");
+  cmd->add_option("--html", flags->html, "write a self-contained HTML page with dot plots and both tables");
+  cmd->add_option("--title", options->title, "the HTML page's title");
+  cmd->callback([&run, common, options, flags] {
+    run = [common, options, flags] {
+      if (!flags->order.empty()) options->order = parseOrderList(flags->order);
+      if (!flags->compare.empty()) options->compare = parseCompareList(flags->compare);
+      Tracker tracker = openForReading(*common);
+      Aggregate result = aggregateRuns(tracker.db(), *options);
+      // Unfinished runs are left out on purpose, but never silently: a study missing runs must show it.
+      std::string note = leftOutNote(result);
+      if (!note.empty()) std::cerr << "mhr: note: " << support::terminalSafe(note) << "\n";
+      std::cout << support::terminalSafe(renderAggregateText(result));
+      auto write = [](const std::string& path, const std::string& text) {
+        if (path.empty()) return;
+        support::writeFileAtomic(path, text);
+        std::cerr << "mhr: wrote " << path << "\n";
+      };
+      write(flags->csv, renderAggregateCsv(result));
+      write(flags->markdown, renderAggregateMarkdown(result));
+      write(flags->html, renderAggregateHtml(result));
+      return 0;
+    };
+  });
+}
+
 void registerReport(CLI::App& app, Runner& run) {
   auto common = std::make_shared<CommonOptions>();
   auto runRef = std::make_shared<std::string>();
@@ -179,12 +229,13 @@ void registerReport(CLI::App& app, Runner& run) {
 } // namespace
 
 void registerTrackerCommands(CLI::App& app, Runner& run) {
-  CLI::App* runs = app.add_subcommand("runs", "query the tracker: list, show, compare, export");
+  CLI::App* runs = app.add_subcommand("runs", "query the tracker: list, show, compare, export, aggregate");
   runs->require_subcommand(1);
   registerList(runs, run);
   registerShow(runs, run);
   registerCompare(runs, run);
   registerExport(runs, run);
+  registerAggregate(runs, run);
 }
 
 void registerReportCommand(CLI::App& app, Runner& run) {

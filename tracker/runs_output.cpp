@@ -3,13 +3,13 @@
 
 #include "support/error.h"
 #include "support/strings.h"
+#include "tracker/aggregate.h"
 #include "tracker/param_value.h"
 #include "tracker/text_table.h"
 #include "tracker/time_format.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -107,25 +107,6 @@ std::string placeholders(size_t n) {
   std::string s;
   for (size_t i = 0; i < n; ++i) s += i ? ", ?" : "?";
   return s;
-}
-
-std::string csvField(const std::string& raw) {
-  // A cell a spreadsheet would run as a formula (=, +, -, @, or a leading tab/CR) gets a leading apostrophe,
-  // the convention spreadsheets show as text; numbers such as -0.5 stay numbers.
-  std::string text = raw;
-  if (!text.empty() && std::string("=+-@\t\r").find(text[0]) != std::string::npos) {
-    char* end = nullptr;
-    std::strtod(text.c_str(), &end);
-    bool number = end == text.c_str() + text.size() && text[0] != '\t' && text[0] != '\r';
-    if (!number) text = "'" + text;
-  }
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 nlohmann::json jsonNumber(double v) {
@@ -380,14 +361,6 @@ std::vector<std::string> runsOfSweep(Db& db, const std::string& sweepId) {
   });
 }
 
-// Student's t quantile t(0.975, df) for a two-sided 95% interval; the normal 1.96 beyond 30.
-static double tQuantile975(int64_t df) {
-  static const double t[] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                             2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
-                             2.074, 2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
-  return df >= 1 && df <= 30 ? t[df] : 1.96;
-}
-
 // Members of a sweep that differ only in `seed` are one configuration: per evaluation metric, the mean over
 // them and its 95% confidence interval (Student's t over the runs). Empty unless every run is a sweep member.
 static std::string renderSeedSummary(const std::vector<RunDetails>& runs) {
@@ -419,18 +392,9 @@ static std::string renderSeedSummary(const std::vector<RunDetails>& runs) {
         row.push_back("-");
         continue;
       }
-      double mean = 0;
-      for (double x : v) mean += x;
-      mean /= static_cast<double>(v.size());
-      if (v.size() < 2) {
-        row.push_back(fmt::format("{:.4f} (n=1)", mean));
-        continue;
-      }
-      double ss = 0;
-      for (double x : v) ss += (x - mean) * (x - mean);
-      const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
-      const double half = tQuantile975(static_cast<int64_t>(v.size()) - 1) * sd / std::sqrt(double(v.size()));
-      row.push_back(fmt::format("{:.4f} ± {:.4f}", mean, half));
+      const Summary s = summarize(v);
+      row.push_back(s.n < 2 ? fmt::format("{:.4f} (n=1)", s.mean)
+                            : fmt::format("{:.4f} ± {:.4f}", s.mean, s.halfWidth));
     }
     table.addRow(row);
   }

@@ -220,4 +220,110 @@ std::string lineChartSvg(const std::vector<PlotSeries>& series, const PlotOption
   return svg;
 }
 
+std::string dotPlotSvg(const std::vector<DotGroup>& groups, const DotPlotOptions& o) {
+  const double left = 58, right = 14, top = 12, bottom = 42;
+  const double plotW = o.width - left - right, plotH = o.height - top - bottom;
+
+  double lo = INFINITY, hi = -INFINITY;
+  auto include = [&](double v) {
+    if (!std::isfinite(v)) return;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  };
+  for (const auto& g : groups) {
+    for (double v : g.values) include(v);
+    include(g.mean);
+    include(g.lo);
+    include(g.hi);
+  }
+  if (!std::isfinite(lo)) {
+    lo = 0;
+    hi = 1;
+  } else if (lo == hi) {
+    double pad = lo == 0 ? 1 : std::fabs(lo) * 0.1;
+    lo -= pad;
+    hi += pad;
+  }
+  // The axis ends on the ticks around the data, so no dot sits on the frame.
+  std::vector<double> ticks = niceTicks(lo, hi, 5);
+  if (ticks.size() >= 2) {
+    double step = ticks[1] - ticks[0];
+    if (lo < ticks.front() - 1e-12) ticks.insert(ticks.begin(), ticks.front() - step);
+    if (hi > ticks.back() + 1e-12) ticks.push_back(ticks.back() + step);
+    lo = ticks.front();
+    hi = ticks.back();
+  }
+  const double slot = plotW / double(std::max<size_t>(1, groups.size()));
+  auto py = [&](double y) { return top + plotH - (y - lo) / (hi - lo) * plotH; };
+
+  std::string svg =
+      fmt::format("<svg class=\"plot dot-plot\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" "
+                  "role=\"img\" aria-label=\"{t}\"><title>{t}</title>",
+                  fmt::arg("w", o.width), fmt::arg("h", o.height), fmt::arg("t", escapeHtml(o.title)));
+  svg += fmt::format("<rect class=\"plot-area\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fff\"/>",
+                     num(left), num(top), num(plotW), num(plotH));
+  double step = ticks.size() >= 2 ? ticks[1] - ticks[0] : 1;
+  for (double t : ticks) {
+    double y = py(t);
+    svg += fmt::format("<line class=\"grid\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#eceef1\"/>",
+                       num(left), num(y), num(left + plotW), num(y));
+    svg += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\" "
+                       "dominant-baseline=\"middle\">{}</text>",
+                       num(left - 6), num(y), formatTick(t, step));
+  }
+  svg += fmt::format("<line class=\"axis\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#9ca3af\"/>",
+                     num(left), num(top + plotH), num(left + plotW));
+  svg += fmt::format("<line class=\"axis\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#9ca3af\"/>",
+                     num(left), num(top), num(top + plotH));
+  if (!o.xLabel.empty()) {
+    svg += fmt::format("<text class=\"axis-label\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                       num(left + plotW / 2), num(o.height - 6), escapeHtml(o.xLabel));
+  }
+  if (!o.yLabel.empty()) {
+    svg += fmt::format("<text class=\"axis-label\" transform=\"translate(14 {}) rotate(-90)\" "
+                       "text-anchor=\"middle\">{}</text>",
+                       num(top + plotH / 2), escapeHtml(o.yLabel));
+  }
+
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const DotGroup& group = groups[g];
+    const std::string color = group.color.empty() ? seriesPalette()[g % seriesPalette().size()] : group.color;
+    const double center = left + (double(g) + 0.5) * slot;
+    svg += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", num(center),
+                       num(top + plotH + 16), escapeHtml(group.label));
+    // The dots left of the column's middle, the mean and its interval right of it: neither hides the other.
+    const double dotsAt = center - 0.12 * slot, summaryAt = center + 0.2 * slot;
+    svg +=
+        "<g class=\"dots\" fill=\"" + color + "\" fill-opacity=\"0.8\" stroke=\"#fff\" stroke-width=\"0.8\">";
+    for (size_t i = 0; i < group.values.size(); ++i) {
+      double v = group.values[i];
+      if (!std::isfinite(v)) continue;
+      // The golden-ratio sequence spreads any number of dots evenly over the jitter width, the first in
+      // the middle; it depends on the index only, so the page is the same every time.
+      double phase = std::fmod(0.5 + double(i) * 0.6180339887498949, 1.0) - 0.5;
+      double x = dotsAt + phase * o.jitter * slot;
+      svg += fmt::format("<circle class=\"dot\" cx=\"{}\" cy=\"{}\" r=\"3.6\">", num(x), num(py(v)));
+      if (i < group.pointLabels.size()) svg += "<title>" + escapeHtml(group.pointLabels[i]) + "</title>";
+      svg += "</circle>";
+    }
+    svg += "</g>";
+    const double cap = std::min(8.0, 0.06 * slot);
+    if (std::isfinite(group.lo) && std::isfinite(group.hi)) {
+      svg += fmt::format(
+          "<g class=\"ci\" stroke=\"#111827\" stroke-width=\"1.4\"><line x1=\"{0}\" y1=\"{1}\" "
+          "x2=\"{0}\" y2=\"{2}\"/><line x1=\"{3}\" y1=\"{1}\" x2=\"{4}\" y2=\"{1}\"/>"
+          "<line x1=\"{3}\" y1=\"{2}\" x2=\"{4}\" y2=\"{2}\"/></g>",
+          num(summaryAt), num(py(group.lo)), num(py(group.hi)), num(summaryAt - cap), num(summaryAt + cap));
+    }
+    if (std::isfinite(group.mean)) {
+      const double bar = std::min(14.0, 0.1 * slot);
+      svg += fmt::format("<line class=\"mean\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"{3}\" "
+                         "stroke-width=\"3\" stroke-linecap=\"round\"/>",
+                         num(summaryAt - bar), num(py(group.mean)), num(summaryAt + bar), color);
+    }
+  }
+  svg += "</svg>";
+  return svg;
+}
+
 } // namespace mhr::tracker

@@ -4,6 +4,7 @@
 #include "support/strings.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 
 namespace mhr::tracker {
@@ -110,6 +111,24 @@ std::string formatDuration(double seconds) {
 
 std::string shortId(const std::string& id) {
   return id.substr(0, 8);
+}
+
+std::string csvField(const std::string& raw) {
+  // The apostrophe is the convention spreadsheets show as text; numbers such as -0.5 stay numbers.
+  std::string text = raw;
+  if (!text.empty() && std::string("=+-@\t\r").find(text[0]) != std::string::npos) {
+    char* end = nullptr;
+    std::strtod(text.c_str(), &end);
+    bool number = end == text.c_str() + text.size() && text[0] != '\t' && text[0] != '\r';
+    if (!number) text = "'" + text;
+  }
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
 }
 
 } // namespace mhr::tracker

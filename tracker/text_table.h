@@ -1,6 +1,6 @@
-// tracker/text_table.h — aligned plain-text tables and the number and duration formats of `mhr runs`. In:
-// cells as strings; out: columns padded to their widest cell (counted in UTF-8 code points), numbers
-// right-aligned. Times: time_format.h.
+// tracker/text_table.h — aligned plain-text tables, CSV cells and the number and duration formats of
+// `mhr runs`. In: cells as strings; out: columns padded to their widest cell (counted in UTF-8 code points),
+// numbers right-aligned. Times: time_format.h.
 #pragma once
 
 #include <cstdint>
@@ -36,5 +36,8 @@ std::string formatExact(double value);
 // "850ms", "12.3s", "3m05s", "2h04m", "3d02h".
 std::string formatDuration(double seconds);
 std::string shortId(const std::string& id);
+// One CSV cell (RFC 4180 quoting). A cell a spreadsheet would run as a formula (it starts with =, +, -, @,
+// tab or CR and is not a number) gets a leading apostrophe.
+std::string csvField(const std::string& text);
 
 } // namespace mhr::tracker

@@ -1,9 +1,11 @@
 // tests/tracker/report_render_test.cpp — the report opened in headless Chromium (Debian's chromium package):
 // it renders with no console error and no network request, every plot has a size, every image decodes, and a
 // screenshot shows drawn plots (non-blank areas with the series colours where the DOM says the plots are).
-// A deliberately broken page shows that the same checks do catch errors. Skipped only when /usr/bin/chromium
-// is absent.
+// The page of `mhr runs aggregate --html` gets the same checks (its dot plots drawn, a dot per run in the
+// DOM). A deliberately broken page shows that the same checks do catch errors. Skipped only when
+// /usr/bin/chromium is absent.
 #include "tests/tracker/test_util.h"
+#include "tracker/aggregate.h"
 #include "tracker/report.h"
 
 #include "support/files.h"
@@ -232,6 +234,75 @@ TEST_F(ReportRenderTest, RendersWithoutErrorsAndShowsThePlots) {
     }
   }
   EXPECT_GT(colours.size(), 50u);
+}
+
+TEST_F(ReportRenderTest, AggregatePageRendersItsDotPlots) {
+  std::string pagePath = tmp_.file("aggregate.html");
+  {
+    Tracker tracker = Tracker::open(tmp_.file("runs.sqlite"));
+    testing::fillStudyFixture(tracker);
+    AggregateOptions o;
+    o.metric = "evaluate.net/auc";
+    o.by = "arm";
+    o.within = "target_size";
+    o.pair = "seed";
+    o.where = "tags.study = 's1'";
+    o.compare = {{"b", "a"}};
+    o.title = "Study s1";
+    support::writeFileAtomic(pagePath, renderAggregateHtml(aggregateRuns(tracker.db(), o)));
+  }
+  const int width = 1280, height = 1400;
+  std::string url = "file://" + pagePath;
+  auto args = chromiumArgs(tmp_, "profile-aggregate-dom");
+  args.push_back("--window-size=" + std::to_string(width) + "," + std::to_string(height));
+  args.push_back("--dump-dom");
+  args.push_back(url);
+  auto dom = testing::runCommand(args);
+  ASSERT_EQ(dom.exitCode, 0) << dom.err;
+  EXPECT_EQ(attribute(dom.out, "data-render"), "ok") << dom.out.substr(0, 400);
+  EXPECT_TRUE(pageProblems(dom.err).empty()) << ::testing::PrintToString(pageProblems(dom.err));
+  size_t dots = 0;
+  for (size_t at = dom.out.find("<circle class=\"dot\""); at != std::string::npos;
+       at = dom.out.find("<circle class=\"dot\"", at + 1))
+    ++dots;
+  EXPECT_EQ(dots, 12u) << "one dot per finished run of the study";
+
+  std::vector<Rect> plots;
+  std::istringstream rects(attribute(dom.out, "data-plots"));
+  std::string item;
+  while (rects >> item) {
+    Rect r{};
+    ASSERT_EQ(std::sscanf(item.c_str(), "%d,%d,%d,%d", &r.x, &r.y, &r.w, &r.h), 4) << item;
+    plots.push_back(r);
+  }
+  ASSERT_EQ(plots.size(), 2u) << "one dot plot per target_size";
+
+  auto shotArgs = chromiumArgs(tmp_, "profile-aggregate-shot");
+  shotArgs.push_back("--window-size=" + std::to_string(width) + "," + std::to_string(height));
+  shotArgs.push_back("--screenshot=" + tmp_.file("aggregate.png"));
+  shotArgs.push_back(url);
+  auto shot = testing::runCommand(shotArgs);
+  ASSERT_EQ(shot.exitCode, 0) << shot.err;
+  Image img;
+  std::string error;
+  ASSERT_TRUE(decodePng(testing::readText(tmp_.file("aggregate.png")), img, error)) << error;
+  for (const auto& r : plots) {
+    ASSERT_GE(r.w, 200) << "plot too narrow";
+    ASSERT_GE(r.h, 100) << "plot too flat";
+    ASSERT_LE(r.y + r.h, img.height) << "the screenshot should hold both plots";
+    int64_t nonWhite = 0, coloured = 0, total = 0;
+    for (int y = r.y; y < r.y + r.h; ++y) {
+      for (int x = r.x; x < std::min(r.x + r.w, img.width); ++x) {
+        const uint8_t* p = img.at(x, y);
+        int lo = std::min({p[0], p[1], p[2]}), hi = std::max({p[0], p[1], p[2]});
+        ++total;
+        if (lo < 235) ++nonWhite;
+        if (hi - lo > 90) ++coloured;
+      }
+    }
+    EXPECT_GT(double(nonWhite) / double(total), 0.01) << "plot at y=" << r.y << " looks blank";
+    EXPECT_GT(coloured, 100) << "plot at y=" << r.y << " shows no coloured dots";
+  }
 }
 
 TEST_F(ReportRenderTest, TheChecksCatchABrokenPage) {

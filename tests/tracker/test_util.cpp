@@ -173,6 +173,51 @@ int64_t countRows(const std::string& dbPath, const std::string& sql) {
   return s.step() ? s.getInt(0) : -1;
 }
 
+std::string addTaggedRun(Tracker& tracker, const std::map<std::string, std::string>& tags,
+                         std::optional<double> auc, RunStatus status) {
+  RunStart start;
+  start.experiment = "study";
+  start.tags = tags;
+  auto writer = tracker.startRun(start);
+  if (auc) writer->logMetric("evaluate.net/auc", *auc, 1, 1);
+  writer->finish(status);
+  return writer->runId();
+}
+
+std::map<std::string, std::string> fillStudyFixture(Tracker& tracker) {
+  std::map<std::string, std::string> ids;
+  const std::map<std::string, std::vector<double>> aucs = {{"a/50", {0.70, 0.72, 0.74}},
+                                                           {"b/50", {0.75, 0.78, 0.80}},
+                                                           {"a/200", {0.80, 0.81, 0.79}},
+                                                           {"b/200", {0.80, 0.80, 0.81}}};
+  const std::vector<std::string> seeds = {"1", "2", "10"};
+  // Created in an order that is neither sorted by text nor by number.
+  for (const std::string size : {"200", "50"}) {
+    for (const std::string arm : {"b", "a"}) {
+      for (size_t s = 0; s < seeds.size(); ++s) {
+        ids["s1/" + arm + "/" + size + "/" + seeds[s]] =
+            addTaggedRun(tracker, {{"study", "s1"}, {"arm", arm}, {"target_size", size}, {"seed", seeds[s]}},
+                         aucs.at(arm + "/" + size)[s]);
+      }
+    }
+  }
+  ids["s1/a/50/3"] =
+      addTaggedRun(tracker, {{"study", "s1"}, {"arm", "a"}, {"target_size", "50"}, {"seed", "3"}},
+                   std::nullopt, RunStatus::Failed);
+  ids["s1/b/200/1#2"] =
+      addTaggedRun(tracker, {{"study", "s1"}, {"arm", "b"}, {"target_size", "200"}, {"seed", "1"}}, 0.99,
+                   RunStatus::Interrupted);
+  ids["missing/no-seed"] =
+      addTaggedRun(tracker, {{"study", "missing"}, {"arm", "a"}, {"target_size", "50"}}, 0.7);
+  ids["missing/no-metric"] = addTaggedRun(
+      tracker, {{"study", "missing"}, {"arm", "a"}, {"target_size", "50"}, {"seed", "1"}}, std::nullopt);
+  ids["dup/a/50/1"] =
+      addTaggedRun(tracker, {{"study", "dup"}, {"arm", "a"}, {"target_size", "50"}, {"seed", "1"}}, 0.7);
+  ids["dup/a/50/1#2"] =
+      addTaggedRun(tracker, {{"study", "dup"}, {"arm", "a"}, {"target_size", "50"}, {"seed", "1"}}, 0.71);
+  return ids;
+}
+
 std::string readText(const std::string& path) {
   return support::readFile(path).value_or("");
 }

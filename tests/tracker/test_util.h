@@ -5,6 +5,8 @@
 #include "tracker/run_writer.h"
 #include "tracker/tracker.h"
 
+#include <map>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -71,6 +73,22 @@ std::vector<std::string> fillFixture(Tracker& tracker);
 // prediction set, 4 CAM samples (gray 96x80 images, 6x5 maps), lineage, environment, artifacts. Synthetic
 // but deterministic (seeded).
 std::string fillReportRun(Tracker& tracker);
+
+// A run with only tags and (when given) one metric, `evaluate.net/auc`, ended with `status`: what a study's
+// runs look like to `mhr runs aggregate`.
+std::string addTaggedRun(Tracker& tracker, const std::map<std::string, std::string>& tags,
+                         std::optional<double> auc, RunStatus status = RunStatus::Finished);
+
+// The runs of a small study for `mhr runs aggregate`, tagged arm, target_size, seed and study, with metric
+// evaluate.net/auc:
+//   study=s1: arms a, b x target_size 50, 200 x seeds 1, 2, 10, all finished, with AUCs
+//     50:  a .70 .72 .74   b .75 .78 .80        200: a .80 .81 .79   b .80 .80 .81   (seeds 1, 2, 10)
+//     and, not finished: a/50/seed 3 failed without the metric, b/200/seed 1 interrupted (AUC .99)
+//   study=missing: a finished run without the seed tag, and one without the metric
+//   study=dup: two finished runs of a/50/seed 1
+// Returns the ids by "study/arm/target_size/seed" (the second duplicate gets a "#2" suffix; the runs of
+// `missing` are "missing/no-seed" and "missing/no-metric").
+std::map<std::string, std::string> fillStudyFixture(Tracker& tracker);
 
 std::string readText(const std::string& path);
 
