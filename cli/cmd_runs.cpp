@@ -151,7 +151,7 @@ void registerAggregate(CLI::App* runs, Runner& run) {
   auto common = std::make_shared<CommonOptions>();
   auto options = std::make_shared<AggregateOptions>();
   struct Flags {
-    std::string order, compare, csv, markdown, html;
+    std::string order, compare, csv, markdown, html, svg, json;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = runs->add_subcommand(
@@ -171,6 +171,8 @@ void registerAggregate(CLI::App* runs, Runner& run) {
   cmd->add_option("--csv", flags->csv, "write one row per run to this CSV file");
   cmd->add_option("--markdown", flags->markdown, "write both tables as GitHub markdown to this file");
   cmd->add_option("--html", flags->html, "write a self-contained HTML page with dot plots and both tables");
+  cmd->add_option("--svg", flags->svg, "write the dot plots as one standalone SVG file");
+  cmd->add_option("--json", flags->json, "write everything (runs, groups, comparisons, verdicts) as JSON");
   cmd->add_option("--title", options->title, "the HTML page's title");
   cmd->callback([&run, common, options, flags] {
     run = [common, options, flags] {
@@ -190,6 +192,8 @@ void registerAggregate(CLI::App* runs, Runner& run) {
       write(flags->csv, renderAggregateCsv(result));
       write(flags->markdown, renderAggregateMarkdown(result));
       write(flags->html, renderAggregateHtml(result));
+      write(flags->svg, renderAggregateSvg(result));
+      write(flags->json, renderAggregateJson(result));
       return 0;
     };
   });

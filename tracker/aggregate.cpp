@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace mhr::tracker {
@@ -552,6 +553,114 @@ std::string renderAggregateMarkdown(const Aggregate& r) {
   return out;
 }
 
+namespace {
+
+std::string panelCaption(const Aggregate& r, const std::string& within) {
+  return r.options.within.empty() ? r.options.metric : r.options.within + " = " + within;
+}
+
+// One within value's dot plot: per --by group its runs' values (labelled with the pair value and run id),
+// and the mean with its 95% interval.
+std::string panelSvg(const Aggregate& r, const std::string& within) {
+  const AggregateOptions& o = r.options;
+  std::vector<DotGroup> groups;
+  for (const auto& by : r.byValues) {
+    DotGroup g;
+    g.label = by;
+    g.mean = g.lo = g.hi = NAN;
+    for (const auto& run : r.runs) {
+      if (run.within != within || run.by != by) continue;
+      g.values.push_back(run.value);
+      g.pointLabels.push_back(o.pair + " " + run.pair + ": " + formatExact(run.value) + " (run " +
+                              shortId(run.runId) + ")");
+    }
+    for (const auto& s : r.groups) {
+      if (s.within != within || s.by != by) continue;
+      g.mean = s.summary.mean;
+      g.lo = s.summary.lo();
+      g.hi = s.summary.hi();
+    }
+    groups.push_back(g);
+  }
+  DotPlotOptions plot;
+  plot.title = panelCaption(r, within) + ": " + o.metric + " per " + o.by + ", each " + o.pair +
+               " a dot, mean with 95% CI";
+  plot.xLabel = o.by;
+  plot.yLabel = o.metric;
+  return dotPlotSvg(groups, plot);
+}
+
+} // namespace
+
+std::string renderAggregateSvg(const Aggregate& r) {
+  // The panels side by side under their captions, as one standalone file (a README can show it).
+  const DotPlotOptions size;
+  const int captionH = 22, n = int(r.withinValues.size());
+  std::string svg = fmt::format("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {1}\" "
+                                "width=\"{0}\" height=\"{1}\" font-family=\"sans-serif\" font-size=\"12\">"
+                                "<rect width=\"{0}\" height=\"{1}\" fill=\"#fff\"/>",
+                                size.width * n, size.height + captionH);
+  for (int i = 0; i < n; ++i) {
+    const std::string& within = r.withinValues[size_t(i)];
+    svg += fmt::format("<text x=\"{}\" y=\"16\" text-anchor=\"middle\" font-weight=\"bold\">{}</text>",
+                       size.width * i + size.width / 2, escapeHtml(panelCaption(r, within)));
+    std::string panel = panelSvg(r, within);
+    // Nested <svg> elements take x/y; the panel keeps its own viewBox.
+    panel.insert(4, fmt::format(" x=\"{}\" y=\"{}\"", size.width * i, captionH));
+    svg += panel;
+  }
+  return svg + "</svg>\n";
+}
+
+std::string renderAggregateJson(const Aggregate& r) {
+  const AggregateOptions& o = r.options;
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  auto summary = [&](const Summary& s) {
+    return nlohmann::json{{"n", s.n},
+                          {"mean", number(s.mean)},
+                          {"sd", number(s.sd)},
+                          {"ci_low", number(s.lo())},
+                          {"ci_high", number(s.hi())},
+                          {"min", number(s.min)},
+                          {"max", number(s.max)}};
+  };
+  nlohmann::json j;
+  j["metric"] = o.metric;
+  j["by"] = o.by;
+  j["within"] = o.within;
+  j["pair"] = o.pair;
+  j["runs"] = nlohmann::json::array();
+  for (const auto& run : r.runs)
+    j["runs"].push_back({{"run_id", run.runId},
+                         {"within", run.within},
+                         {"by", run.by},
+                         {"pair", run.pair},
+                         {"value", run.value}});
+  j["groups"] = nlohmann::json::array();
+  for (const auto& g : r.groups) {
+    nlohmann::json e = summary(g.summary);
+    e["within"] = g.within;
+    e["by"] = g.by;
+    j["groups"].push_back(e);
+  }
+  j["comparisons"] = nlohmann::json::array();
+  for (const auto& c : r.comparisons) {
+    nlohmann::json e = summary(c.paired.difference);
+    e["within"] = c.within;
+    e["a"] = c.a;
+    e["b"] = c.b;
+    e["pairs"] = c.paired.keys;
+    e["differences"] = c.paired.differences;
+    e["wins"] = c.paired.wins;
+    e["unpaired_a"] = c.paired.unpairedA;
+    e["unpaired_b"] = c.paired.unpairedB;
+    e["verdict"] = verdictText(c.paired.verdict, c.a, c.b);
+    j["comparisons"].push_back(e);
+  }
+  j["left_out"] = r.leftOut;
+  return j.dump(2) + "\n";
+}
+
 std::string renderAggregateHtml(const Aggregate& r) {
   const AggregateOptions& o = r.options;
   std::string title = o.title.empty() ? subject(o) : o.title;
@@ -561,34 +670,9 @@ std::string renderAggregateHtml(const Aggregate& r) {
   body += "</p>";
 
   body += "<section><div class=\"charts\">";
-  for (const auto& within : r.withinValues) {
-    std::vector<DotGroup> groups;
-    for (const auto& by : r.byValues) {
-      DotGroup g;
-      g.label = by;
-      g.mean = g.lo = g.hi = NAN;
-      for (const auto& run : r.runs) {
-        if (run.within != within || run.by != by) continue;
-        g.values.push_back(run.value);
-        g.pointLabels.push_back(o.pair + " " + run.pair + ": " + formatExact(run.value) + " (run " +
-                                shortId(run.runId) + ")");
-      }
-      for (const auto& s : r.groups) {
-        if (s.within != within || s.by != by) continue;
-        g.mean = s.summary.mean;
-        g.lo = s.summary.lo();
-        g.hi = s.summary.hi();
-      }
-      groups.push_back(g);
-    }
-    DotPlotOptions plot;
-    std::string caption = o.within.empty() ? o.metric : o.within + " = " + within;
-    plot.title = caption + ": " + o.metric + " per " + o.by + ", each " + o.pair + " a dot, mean with 95% CI";
-    plot.xLabel = o.by;
-    plot.yLabel = o.metric;
-    body += "<figure><figcaption>" + escapeHtml(caption) + "</figcaption>" + dotPlotSvg(groups, plot) +
-            "</figure>";
-  }
+  for (const auto& within : r.withinValues)
+    body += "<figure><figcaption>" + escapeHtml(panelCaption(r, within)) + "</figcaption>" +
+            panelSvg(r, within) + "</figure>";
   body += "</div><p class=\"note\">Each dot is one " + escapeHtml(o.pair) +
           "; the bar beside the dots is the mean and the line through it the 95% CI (Student's t over " +
           escapeHtml(o.pair) + "; none for a single value).</p></section>";

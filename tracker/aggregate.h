@@ -129,5 +129,10 @@ std::string renderAggregateMarkdown(const Aggregate& result);
 // One self-contained page: the title, a dot plot per within value (each seed a dot, the mean with its 95%
 // interval) and both tables.
 std::string renderAggregateHtml(const Aggregate& result);
+// The dot plots alone, side by side with their captions, as one standalone SVG file.
+std::string renderAggregateSvg(const Aggregate& result);
+// Everything as JSON: the runs, per group the summary, per comparison the paired difference, the pairs,
+// wins and the verdict's text (null where a value is undefined, e.g. the interval of one run).
+std::string renderAggregateJson(const Aggregate& result);
 
 } // namespace mhr::tracker

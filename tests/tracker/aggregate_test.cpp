@@ -10,6 +10,7 @@
 #include <cmath>
 #include <functional>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace mhr::tracker {
 namespace {
@@ -397,6 +398,41 @@ TEST_F(AggregateStudyTest, HtmlPageIsSelfContained) {
   EXPECT_EQ(page.find("http"), std::string::npos);
   EXPECT_EQ(page.find(" src="), std::string::npos);
   EXPECT_EQ(page.find("href="), std::string::npos);
+}
+
+// The standalone SVG (what RESULTS.md shows): one panel per target_size, side by side, every finished run a
+// dot; and the JSON a script reads the verdicts from, with the hand-computed numbers of TextTables.
+TEST_F(AggregateStudyTest, SvgFileHasOnePanelPerWithinValue) {
+  std::string svg = renderAggregateSvg(aggregateRuns(tracker_->db(), studyOptions()));
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1120 322\"", 0), 0u) << svg;
+  EXPECT_EQ(count(svg, "class=\"plot dot-plot\""), 2u);
+  EXPECT_NE(svg.find("<svg x=\"0\" y=\"22\" class=\"plot dot-plot\""), std::string::npos);
+  EXPECT_NE(svg.find("<svg x=\"560\" y=\"22\" class=\"plot dot-plot\""), std::string::npos);
+  EXPECT_EQ(count(svg, "<circle class=\"dot\""), 12u);
+  EXPECT_LT(svg.find(">target_size = 50</text>"), svg.find(">target_size = 200</text>"));
+  EXPECT_EQ(count(svg, "<svg"), count(svg, "</svg>"));
+}
+
+TEST_F(AggregateStudyTest, JsonHasGroupsComparisonsAndVerdicts) {
+  nlohmann::json j =
+      nlohmann::json::parse(renderAggregateJson(aggregateRuns(tracker_->db(), studyOptions())));
+  EXPECT_EQ(j["metric"], "evaluate.net/auc");
+  EXPECT_EQ(j["runs"].size(), 12u);
+  ASSERT_EQ(j["groups"].size(), 4u);
+  EXPECT_EQ(j["groups"][0]["within"], "50");
+  EXPECT_EQ(j["groups"][0]["by"], "a");
+  EXPECT_NEAR(j["groups"][0]["mean"].get<double>(), 0.72, 1e-12);
+  EXPECT_NEAR(j["groups"][0]["ci_low"].get<double>(), 0.72 - 4.303 * 0.02 / std::sqrt(3.0), 1e-9);
+  ASSERT_EQ(j["comparisons"].size(), 2u);
+  const nlohmann::json& c = j["comparisons"][0];
+  EXPECT_EQ(c["a"], "b");
+  EXPECT_EQ(c["b"], "a");
+  EXPECT_EQ(c["verdict"], "b higher");
+  EXPECT_EQ(c["wins"], 3);
+  EXPECT_EQ(c["pairs"].size(), 3u);
+  EXPECT_NEAR(c["mean"].get<double>(), 0.17 / 3, 1e-9);
+  EXPECT_EQ(j["comparisons"][1]["verdict"], "no difference shown");
+  EXPECT_EQ(j["left_out"]["failed"], 1);
 }
 
 } // namespace
