@@ -203,6 +203,7 @@ class Study:
         self.sid = study_id(settings)
         self.parents = {}  # seed -> (run id, exported weights)
         self.count, self.total = 0, 0
+        self.new_runs, self.stop_after = 0, 0
 
     def progress(self, what, auc, split, r, how):
         self.count += 1
@@ -221,9 +222,14 @@ class Study:
             if not done:
                 raise SystemExit(f"study: {what} finished but the tracker has no finished run for it")
             how = f"{time.time() - t0:.0f} s"
+            self.new_runs += 1
         r = done[0]
         auc = r["metrics"][key]
         self.progress(what, auc, split, r, how)
+        if self.stop_after and self.new_runs >= self.stop_after:
+            # What an interrupted study looks like (tests use it): the next invocation continues from here.
+            log(f"study: stopped after {self.new_runs} new run(s) (--stop-after); run it again to continue")
+            raise SystemExit(3)
         return r, auc
 
     def parent(self, seed):
@@ -276,6 +282,7 @@ def main():
                     "bit-identical for the same thread count)")
     ap.add_argument("--quick", action="store_true", help="the tiny version: 1 seed, 2 arms, a handful of images")
     ap.add_argument("--no-recheck", action="store_true", help="skip re-running one arm/seed")
+    ap.add_argument("--stop-after", type=int, default=0, help="stop after this many new runs (as if interrupted)")
     a = ap.parse_args()
     cfg = QUICK if a.quick else FULL
     mhr, out, data = Path(a.mhr).resolve(), Path(a.out).resolve(), Path(a.data).resolve()
@@ -283,6 +290,7 @@ def main():
     for d in (out, data, results, out / "logs", out / "parents"):
         d.mkdir(parents=True, exist_ok=True)
     st = Study(cfg, mhr, out, data, a.threads)
+    st.stop_after = a.stop_after
     started = time.time()
     log(f"study {st.sid}: seeds {cfg['seeds']}, target sizes {cfg['sizes']}, arms {cfg['arms']}, "
         f"{a.threads} threads; tracker {st.db}")
