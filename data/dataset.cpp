@@ -17,7 +17,6 @@
 
 namespace mhr::data {
 
-
 const char* splitName(SplitId split) {
   switch (split) {
   case SplitId::Train:

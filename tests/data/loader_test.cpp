@@ -80,8 +80,8 @@ TEST(Loader, BatchesHaveTheDocumentedLayoutAndTheirOwnLabels) {
 TEST(Loader, SameContentForAnyNumberOfWorkers) {
   Fixture f;
   LoaderOptions o = opts(3, 0);
-  o.augment = lower::lowerAugment(
-      {sym("hflip"), call("rotate", {}, {plan::Value::ofQuantity(10, "deg")}), call("brightness", {}, {num(0.1)})});
+  o.augment = lower::lowerAugment({sym("hflip"), call("rotate", {}, {plan::Value::ofQuantity(10, "deg")}),
+                                   call("brightness", {}, {num(0.1)})});
   auto a = epoch(f.split, o);
   o.workers = 1;
   auto b = epoch(f.split, o);

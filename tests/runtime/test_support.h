@@ -1,7 +1,7 @@
 // tests/runtime/test_support.h — helpers shared by the runtime tests: a temporary folder removed at scope
-// exit, and running the Python reference implementation (MHR_TEST_PYTHON: Debian's /usr/bin/python3 with torch
-// 1.13, torchvision, sklearn by default; the venv's torch 2.15 on TORCH=pip; another python3 may come first on
-// PATH, so the path is explicit).
+// exit, and running the Python reference implementation (MHR_TEST_PYTHON: Debian's /usr/bin/python3 with
+// torch 1.13, torchvision, sklearn by default; the venv's torch 2.15 on TORCH=pip; another python3 may come
+// first on PATH, so the path is explicit).
 #pragma once
 
 #include "support/files.h"
@@ -56,8 +56,8 @@ inline CommandResult runCommand(const std::string& command) {
 
 // Runs tests/runtime/python/SCRIPT with arguments (tests run from the repository root).
 inline CommandResult runPython(const std::string& script, const std::string& args) {
-  return runCommand(std::string("OMP_NUM_THREADS=1 ") + MHR_TEST_PYTHON + " tests/runtime/python/" + script + " " +
-                    args);
+  return runCommand(std::string("OMP_NUM_THREADS=1 ") + MHR_TEST_PYTHON + " tests/runtime/python/" + script +
+                    " " + args);
 }
 
 // Runs tests/runtime/python/SCRIPT once per content of the script and `args`, into a folder of the build tree
