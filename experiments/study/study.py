@@ -409,11 +409,14 @@ def write_results(st, cfg, chosen, results, recheck, wall):
              "protocol, written and committed before these runs, is [PROTOCOL.md](PROTOCOL.md); every number "
              "below comes from `mhr runs aggregate` over the tracker's runs.")
     L.append("")
-    versions = sorted({r.get("source_version") or "?" for r in tracker_runs(st.mhr, st.db, f"tags.study = '{st.sid}'")})
+    every = tracker_runs(st.mhr, st.db, f"tags.study = '{st.sid}'")
+    versions = sorted({r.get("source_version") or "?" for r in every})
+    run_minutes = sum((r["end_time"] - r["start_time"]) for r in every if r.get("end_time")) / 60000.0
     L.append(f"- study id `{st.sid}`; runs made by mhr {', '.join(versions)}; this file written at commit "
              f"`{git_commit()}`")
     L.append(f"- machine: {machine()}; {st.threads} LibTorch threads per run (CPU results are bit-identical "
-             f"for the same thread count); the study's runs took {wall / 60:.1f} min of wall time here")
+             f"for the same thread count); its {len(every)} runs took {run_minutes:.1f} min in all (the tracker's "
+             "start and end times)")
     L.append(f"- {len(cfg['seeds'])} seeds ({', '.join(map(str, cfg['seeds']))}) x {len(sizes)} target sizes "
              f"({', '.join(map(str, sizes))} training images) x {len(arms)} arms; test split "
              f"{count_test(st)} images; budgets: " +
@@ -472,6 +475,10 @@ def write_results(st, cfg, chosen, results, recheck, wall):
 
     L.append("## Conclusion")
     L.append("")
+    if (HERE / "DISCUSSION.md").exists() and cfg is FULL:
+        L.append("(Generated from the decisions alone; a reading of what the runs suggest, written after "
+                 "seeing them, is in [DISCUSSION.md](DISCUSSION.md).)")
+        L.append("")
     L.extend(conclusion(decisions, groups, comps, arms, sizes, len(cfg["seeds"]), count_test(st)))
     L.append("")
 
