@@ -497,24 +497,6 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 .note{color:#6b7280;font-size:12.5px}
 )CSS";
 
-// The same load-time checks as the run report's (tracker/report.cpp): the page says whether it rendered and
-// where its plots are, which the headless-browser test reads from the DOM.
-const char* kScript = R"JS(
-(function(){
-  var root=document.documentElement;
-  window.addEventListener('error',function(){root.setAttribute('data-render','error');});
-  window.addEventListener('load',function(){
-    try{
-      var plots=document.querySelectorAll('svg.plot'),rects=[];
-      for(var i=0;i<plots.length;i++){var r=plots[i].getBoundingClientRect();
-        rects.push([Math.round(r.left+window.scrollX),Math.round(r.top+window.scrollY),Math.round(r.width),Math.round(r.height)].join(','));}
-      root.setAttribute('data-plots',rects.join(' '));
-      if(root.getAttribute('data-render')==='pending')root.setAttribute('data-render','ok');
-    }catch(e){root.setAttribute('data-render','error');}
-  });
-})();
-)JS";
-
 } // namespace
 
 std::string renderAggregateText(const Aggregate& r) {
@@ -684,7 +666,7 @@ std::string renderAggregateHtml(const Aggregate& r) {
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
          "<meta name=\"generator\" content=\"mhr\"><title>" +
          escapeHtml(title) + "</title><style>" + kCss + "</style></head><body>" + body + "<script>" +
-         kScript + "</script></body></html>\n";
+         kPageCheckScript + "</script></body></html>\n";
 }
 
 } // namespace mhr::tracker

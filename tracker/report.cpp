@@ -148,25 +148,6 @@ footer{color:var(--muted);font-size:12px;padding:6px 0 40px}
 @media print{html{background:#fff}section{break-inside:avoid;border:none;padding:0}nav.toc{display:none}}
 )CSS";
 
-const char* kScript = R"JS(
-(function(){
-  var root=document.documentElement;
-  window.addEventListener('error',function(){root.setAttribute('data-render','error');});
-  window.addEventListener('load',function(){
-    try{
-      var plots=document.querySelectorAll('svg.plot'),rects=[];
-      for(var i=0;i<plots.length;i++){var r=plots[i].getBoundingClientRect();
-        rects.push([Math.round(r.left+window.scrollX),Math.round(r.top+window.scrollY),Math.round(r.width),Math.round(r.height)].join(','));}
-      var broken=0;for(var j=0;j<document.images.length;j++){if(!document.images[j].naturalWidth)broken++;}
-      root.setAttribute('data-plots',rects.join(' '));
-      root.setAttribute('data-images',String(document.images.length));
-      root.setAttribute('data-broken-images',String(broken));
-      if(root.getAttribute('data-render')==='pending')root.setAttribute('data-render','ok');
-    }catch(e){root.setAttribute('data-render','error');}
-  });
-})();
-)JS";
-
 // ------------------------------------------------------------------------------------------ spec text
 
 // Light syntax colouring of one .mhr line: keywords, strings, numbers, comments.
@@ -313,7 +294,7 @@ public:
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
            "<meta name=\"generator\" content=\"mhr\"><title>" +
            escapeHtml(title) + "</title><style>" + kCss + "</style></head><body>" + body + "<script>" +
-           kScript + "</script></body></html>\n";
+           kPageCheckScript + "</script></body></html>\n";
   }
 
 private:
