@@ -38,6 +38,33 @@ experiments/quickstart.mhr)
   echo "$spec: ran on a small synthetic set"
   exit 0
   ;;
+study/*)
+  # The pre-registered study's specs (experiments/study/), each on its own: the parent on a few chest X-rays,
+  # every arm from random weights (`network.source.weights=`) on a manifest written by study.py's own code
+  # from a few mammograms, at 32x26 / 128x104 (the study's ratio of 4), one epoch. e2e.study_quick runs the
+  # driver itself (parents through the tracker, resuming, aggregation).
+  common=(--db "$work/runs.sqlite" --no-report --device cpu --cache-dir "$work/cache" --threads 1)
+  name=$(basename "$spec" .mhr)
+  if [[ $name == parent ]]; then
+    "$mhr" synth cxr --out "$work/data" --count 40 --size 64x64 --seed 3 > /dev/null
+    overrides=(--set dataset.source.root="$work/data" --set train.parent.at=32x32 --set evaluate.parent.at=32x32
+               --set train.parent.epochs=1 --set train.parent.batch=8)
+  else
+    "$mhr" synth mammo --out "$work/data" --count 48 --size 128x104 --pixel-spacing 0.46875 --seed 3 > /dev/null
+    python3 -c "import sys; sys.path.insert(0, sys.argv[1]); import study, pathlib; \
+study.write_manifests(pathlib.Path(sys.argv[2]), [16], 12, 5)" "$(dirname "$spec")" "$work/data"
+    at=128x104
+    [[ $name == a_low ]] && at=32x26
+    overrides=(--set dataset.target.csv="$work/data/target-16.csv" --set train.net.at=$at --set evaluate.net.at=$at
+               --set train.net.epochs=1 --set train.net.batch=4)
+    [[ $name != e_scratch ]] && overrides+=(--set network.source.weights=)
+  fi
+  "$mhr" check "$spec" "${overrides[@]}"
+  "$mhr" run "$spec" "${common[@]}" "${overrides[@]}" | tee "$work/run.out"
+  grep -q "evaluate\." "$work/run.out" || { echo "the results table lacks the evaluation" >&2; exit 1; }
+  echo "$spec: ran on a small synthetic set"
+  exit 0
+  ;;
 cbis-ddsm/*)
   "$mhr" synth mammo --out "$work/data" --count 48 --size 256x208 --seed 3 > /dev/null
   # The spec's high/low ratio is 4 (1024x832 over 256x208) or 8 (2048x1664 over 256x208).
